@@ -1,0 +1,1 @@
+"""PubMed ingest: the only code that talks to NCBI (fetch), and pure parsers."""

@@ -1,0 +1,1 @@
+"""nelm-kb: curated evidence on GEP-NEN liver metastases, built into SQLite."""

@@ -1,0 +1,257 @@
+"""Read a curated CSV file, keeping where every cell stands in the file.
+
+Only the rows that parse cleanly are kept; everything else becomes a `Problem` with its
+path, line and column, so that validation can report all of them at once. Cells are
+located lazily (only when a problem needs a column), so large files stay fast.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+BOM = b"\xef\xbb\xbf"
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    path: str
+    line: int
+    column: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}: {self.message}"
+
+
+def cell_offsets(line: str) -> list[int]:
+    """Character offsets at which each cell of one CSV line starts."""
+    offsets = [0]
+    quoted = False
+    i = 0
+    while i < len(line):
+        ch = line[i]
+        if quoted:
+            if ch == '"':
+                if i + 1 < len(line) and line[i + 1] == '"':
+                    i += 1
+                else:
+                    quoted = False
+        elif ch == '"':
+            quoted = True
+        elif ch == ",":
+            offsets.append(i + 1)
+        i += 1
+    return offsets
+
+
+def quote_error_offset(line: str) -> int:
+    """Offset of the first quote that ends a quoted cell without a comma after it."""
+    quoted = False
+    at_cell_start = True
+    i = 0
+    while i < len(line):
+        ch = line[i]
+        if quoted:
+            if ch == '"':
+                if line[i + 1: i + 2] == '"':
+                    i += 1
+                elif line[i + 1: i + 2] not in ("", ","):
+                    return i
+                else:
+                    quoted = False
+        elif ch == '"' and at_cell_start:
+            quoted = True
+        at_cell_start = not quoted and ch == ","
+        i += 1
+    return 0
+
+
+def _canonical(rows: list[list[str]]) -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    return out.getvalue()
+
+
+def _first_difference(a: str, b: str) -> int:
+    for i, (x, y) in enumerate(zip(a, b)):
+        if x != y:
+            return i
+    return min(len(a), len(b))
+
+
+class CsvFile:
+    """The clean rows of one CSV file and the problems met while reading it."""
+
+    def __init__(self, path: Path, display: str | None = None):
+        self.path = Path(path)
+        self.display = display or str(path)
+        self.header: list[str] = []
+        self.rows: list[list[str]] = []
+        self.line_numbers: list[int] = []  # the file line each row starts on
+        self.problems: list[Problem] = []
+        self._lines: list[str] = []
+        self._columns: dict[str, tuple[str, ...]] | None = None
+        self._read()
+
+    # -- locations -----------------------------------------------------------------
+
+    def problem(self, line: int, column: int, message: str) -> None:
+        self.problems.append(Problem(self.display, line, column, message))
+
+    def column_at(self, line: int, cell: int) -> int:
+        """1-based character column where cell number `cell` (0-based) starts."""
+        text = self._lines[line - 1] if 0 < line <= len(self._lines) else ""
+        offsets = cell_offsets(text)
+        return (offsets[cell] if cell < len(offsets) else len(text)) + 1
+
+    def location(self, row: int, column: str) -> tuple[int, int]:
+        """(line, column) of a named cell of a clean row."""
+        line = self.line_numbers[row]
+        return line, self.column_at(line, self.header.index(column))
+
+    def header_location(self, column: str) -> tuple[int, int]:
+        return 1, self.column_at(1, self.header.index(column))
+
+    # -- access --------------------------------------------------------------------
+
+    def column(self, name: str) -> tuple[str, ...]:
+        if self._columns is None:
+            transposed = list(zip(*self.rows)) if self.rows else [()] * len(self.header)
+            self._columns = dict(zip(self.header, transposed))
+        return self._columns.get(name, ("",) * len(self.rows))
+
+    def dicts(self):
+        for row in self.rows:
+            yield dict(zip(self.header, row))
+
+    # -- reading -------------------------------------------------------------------
+
+    def _read(self) -> None:
+        try:
+            data = self.path.read_bytes()
+        except FileNotFoundError:
+            self.problem(1, 1, "file not found")
+            return
+        except OSError as e:
+            self.problem(1, 1, f"cannot read file: {e.strerror}")
+            return
+        if data.startswith(BOM):
+            self.problem(1, 1, "file starts with a byte-order mark (BOM); save it as "
+                         "UTF-8 without BOM")
+            data = data[len(BOM):]
+        text = self._decode(data)
+        if "\r" in text:
+            line = text.count("\n", 0, text.index("\r")) + 1
+            self.problem(line, len(text[: text.index("\r")].rsplit("\n", 1)[-1]) + 1,
+                         "line ends in a carriage return (CRLF); use LF line endings")
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        if not text.strip():
+            self.problem(1, 1, "file is empty (expected a header row)")
+            return
+        lines = text.split("\n")
+        if lines[-1] == "":
+            lines.pop()
+        self._lines = lines
+        self._parse(lines)
+
+    def _decode(self, data: bytes) -> str:
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        for number, raw in enumerate(data.split(b"\n"), start=1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                column = len(raw[: e.start].decode("utf-8", "replace")) + 1
+                self.problem(number, column, f"not valid UTF-8 (byte 0x{raw[e.start]:02x}); "
+                             "save the file as UTF-8")
+        return data.decode("utf-8", "replace")
+
+    def _parse(self, lines: list[str]) -> None:
+        start = 0  # index into lines where the current reader starts
+        parsed: list[tuple[int, list[str]]] = []  # (first line number, cells)
+        while start < len(lines):
+            reader = csv.reader(iter(lines[start:]), strict=True)
+            previous_end = 0
+            try:
+                for cells in reader:
+                    first = start + previous_end + 1
+                    last = start + reader.line_num
+                    previous_end = reader.line_num
+                    if last > first:
+                        self.problem(first, 1, f"a quoted cell runs from line {first} to "
+                                     f"line {last}; is a closing quote missing?")
+                        continue
+                    parsed.append((first, cells))
+                start = len(lines)
+            except csv.Error as e:
+                first = start + previous_end + 1
+                bad = start + max(reader.line_num, previous_end + 1)
+                if bad > first:
+                    self.problem(first, 1, f"a quoted cell runs from line {first} to line "
+                                 f"{bad} and ends in bad quoting; is a closing quote "
+                                 "missing?")
+                else:
+                    self._bad_quoting(bad, str(e))
+                start = bad  # resume on the line after the bad one
+        if not parsed or parsed[0][0] != 1:
+            self.problem(1, 1, "the first line must be the header row")
+            return
+        self.header = parsed[0][1]
+        self._check_header()
+        width = len(self.header)
+        good_rows: list[list[str]] = []
+        for number, cells in parsed[1:]:
+            if cells == []:
+                self.problem(number, 1, "blank line; remove it")
+            elif len(cells) != width:
+                column = self.column_at(number, min(len(cells), width))
+                if len(cells) > width:
+                    message = (f"{len(cells)} cells but the header has {width}; a cell "
+                               "holds an unquoted comma, or a comma is stray (cell "
+                               f"{width + 1} starts here)")
+                else:
+                    message = f"only {len(cells)} cells but the header has {width}"
+                self.problem(number, column, message)
+            else:
+                good_rows.append(cells)
+                self.line_numbers.append(number)
+        self.rows = good_rows
+        self._check_canonical(lines)
+
+    def _bad_quoting(self, line: int, reason: str) -> None:
+        text = self._lines[line - 1] if line <= len(self._lines) else ""
+        column = quote_error_offset(text) + 1
+        self.problem(line, column, f"bad quoting ({reason}); quote a cell that holds a "
+                     'comma or quote, and double every quote inside it ("")')
+
+    def _check_header(self) -> None:
+        seen: set[str] = set()
+        for index, name in enumerate(self.header):
+            if name != name.strip() or not name:
+                self.problem(1, self.column_at(1, index), f"header cell {name!r} is empty "
+                             "or has spaces around it")
+            if name in seen:
+                self.problem(1, self.column_at(1, index), f"column {name!r} appears twice")
+            seen.add(name)
+
+    def _check_canonical(self, lines: list[str]) -> None:
+        """Rows must be written as Python's csv writer writes them: minimal quoting."""
+        raw = [lines[n - 1] for n in self.line_numbers]
+        header_ok = _canonical([self.header]) == lines[0] + "\n"
+        if header_ok and _canonical(self.rows) == "\n".join(raw) + ("\n" if raw else ""):
+            return
+        checked = ([(1, self.header, lines[0])] if not header_ok else []) + [
+            (n, row, text) for n, row, text in zip(self.line_numbers, self.rows, raw)
+        ]
+        for number, cells, text in checked:
+            expected = _canonical([cells])[:-1]
+            if expected != text:
+                at = _first_difference(expected, text)
+                self.problem(number, at + 1, "not in canonical CSV form (quote only cells "
+                             "that need it, double inner quotes); expected "
+                             f"{expected[max(0, at - 10): at + 20]!r} here")

@@ -1,0 +1,325 @@
+"""The shape of the data files and of the database, declared as data.
+
+`FILES` describes the curated CSV files (what `kb validate` checks), `TABLES` the
+tables `kb build` creates, `VIEWS` the SQL views. Column descriptions written here are
+the ones Datasette shows, so there is one place to say what a column means.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+KEY = r"[a-z][a-z0-9_-]*"
+CLAIM_ID = r"[a-z0-9][a-z0-9_-]*"
+PMID = r"[1-9][0-9]{0,8}"
+PMCID = r"PMC[1-9][0-9]{0,8}"
+DOI = r"10\.[0-9]{4,9}/[^\s]+"
+CITES = r"[1-9][0-9]*(-[1-9][0-9]*)?(,[1-9][0-9]*(-[1-9][0-9]*)?)*"
+SEED_FILE = r"[0-9]{3}_[0-9a-f]{16}\.txt"
+VERIFIED_ITEM = rf"(pubmed|{SEED_FILE}|https?://[^\s;]+)"
+VERIFIED_SEPARATOR = " ; "
+
+MIN_YEAR = 1800
+
+
+@dataclass(frozen=True)
+class Field:
+    """One column of a data file."""
+
+    name: str
+    description: str
+    type: str = "text"  # text | integer | real
+    required: bool = False
+    pattern: str | None = None  # a regular expression the whole value must match
+    vocabulary: str | None = None  # the vocabulary.csv field that lists allowed values
+    example: str = ""
+
+
+@dataclass(frozen=True)
+class DataFile:
+    """One curated CSV file in data/."""
+
+    name: str
+    table: str
+    key: tuple[str, ...]
+    fields: tuple[Field, ...]
+    description: str
+    # column -> (data file, column) it must name a row of
+    references: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    @property
+    def columns(self) -> list[str]:
+        return [f.name for f in self.fields]
+
+    def field(self, name: str) -> Field:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+
+VERIFIED_FROM = Field(
+    "verified_from",
+    "Where this row was verified: seed file names, addresses of pages that were read, "
+    "or 'pubmed' for a cached PubMed record; several separated by ' ; '.",
+    required=True,
+    pattern=rf"{VERIFIED_ITEM}( ; {VERIFIED_ITEM})*",
+    example="001_efb70d123c40eb8b.txt ; https://pubmed.ncbi.nlm.nih.gov/28487601/",
+)
+
+REFERENCES = DataFile(
+    name="references.csv",
+    table="sources",
+    key=("key",),
+    description="One row per work: reviews, the works they cite, books and chapters.",
+    fields=(
+        Field("key", "Stable slug naming the work, e.g. jagannath2012.", required=True,
+              pattern=KEY, example="modlin2003"),
+        Field("pmid", "PubMed identifier (digits). Blank while unverified.", pattern=PMID,
+              example="28487601"),
+        Field("pmcid", "PubMed Central identifier. Blank while unverified.", pattern=PMCID,
+              example="PMC5403743"),
+        Field("doi", "Digital Object Identifier, bare (no https://doi.org/).", pattern=DOI,
+              example="10.3748/wjg.v23.i15.2640"),
+        Field("title", "Title of the work as published."),
+        Field("authors", "Authors in order, 'Surname Initials; ...'; a final 'et al.' "
+              "marks a list known only in part.", pattern=r"[^;\n]+(; [^;\n]+)*", example="Rossi RE; Massironi S"),
+        Field("journal", "Journal (full name), or the book a chapter appears in."),
+        Field("year", "Year of publication.", type="integer"),
+        Field("volume", "Volume."),
+        Field("issue", "Issue."),
+        Field("pages", "Pages, or article number for journals without pages."),
+        Field("pub_type", "Kind of publication (controlled vocabulary).", required=True,
+              vocabulary="pub_type"),
+        VERIFIED_FROM,
+        Field("notes", "Curator's notes: what is not verified, caveats."),
+    ),
+)
+
+CITATIONS = DataFile(
+    name="citations.csv",
+    table="citations",
+    key=("citing_key", "ref_number"),
+    description="A review's printed reference list: one row per numbered entry known so far.",
+    references={"citing_key": ("references.csv", "key"),
+                "cited_key": ("references.csv", "key")},
+    fields=(
+        Field("citing_key", "The work whose reference list this entry belongs to.",
+              required=True, pattern=KEY),
+        Field("ref_number", "The entry's number in that reference list.", type="integer",
+              required=True, pattern=r"[1-9][0-9]*"),
+        Field("cited_key", "The cited work; blank while it is not known.", pattern=KEY),
+        Field("cited_as", "The entry as the review prints it, abbreviated."),
+        VERIFIED_FROM,
+        Field("notes", "Curator's notes."),
+    ),
+)
+
+CLAIMS = DataFile(
+    name="claims.csv",
+    table="claims",
+    key=("id",),
+    description="One row per statement a source makes, in our own words.",
+    references={"source_key": ("references.csv", "key"),
+                "derived_from": ("claims.csv", "id")},
+    fields=(
+        Field("id", "Stable claim id, e.g. jagannath2012-c04.", required=True, pattern=CLAIM_ID),
+        Field("source_key", "The work that states the claim.", required=True, pattern=KEY),
+        Field("locator", "Where in the source: section, paragraph, figure.", required=True),
+        Field("cites", "The source's reference numbers the claim rests on, e.g. 10 or 11-15.",
+              pattern=CITES),
+        Field("statement", "The claim in our own words, with its numbers.", required=True),
+        Field("kind", "quantitative (has a number) or qualitative.", required=True,
+              pattern="quantitative|qualitative"),
+        Field("population", "Who the claim is about (its denominator).", vocabulary="population"),
+        Field("intervention", "Treatment, if any.", vocabulary="intervention"),
+        Field("comparator", "What the intervention is compared with.", vocabulary="intervention"),
+        Field("outcome", "What is measured.", vocabulary="outcome"),
+        Field("timepoint", "When: 'at diagnosis', '5 years', ..."),
+        Field("measure", "Kind of number.", vocabulary="measure"),
+        Field("value", "Point value.", type="real"),
+        Field("low", "Lower end of a range.", type="real"),
+        Field("high", "Upper end of a range.", type="real"),
+        Field("unit", "Unit of value/low/high.", vocabulary="unit"),
+        Field("n", "Number of patients or cases the figure rests on.", type="integer"),
+        Field("derived_from", "Id of the claim in a cited work that this claim restates.",
+              pattern=CLAIM_ID),
+        VERIFIED_FROM,
+        Field("curator", "Who wrote the row.", required=True),
+        Field("notes", "Curator's notes: approximations, denominators, caveats."),
+    ),
+)
+
+VOCABULARY_FIELDS = ("population", "intervention", "outcome", "measure", "unit", "pub_type")
+
+VOCABULARY = DataFile(
+    name="vocabulary.csv",
+    table="vocabulary",
+    key=("field", "term"),
+    description="Controlled terms with their definitions; validation rejects other values.",
+    fields=(
+        Field("field", "Which column the term is for.", required=True,
+              pattern="|".join(VOCABULARY_FIELDS)),
+        Field("term", "The term.", required=True),
+        Field("definition", "What the term means.", required=True),
+    ),
+)
+
+FILES: tuple[DataFile, ...] = (VOCABULARY, REFERENCES, CITATIONS, CLAIMS)
+FILES_BY_NAME = {f.name: f for f in FILES}
+
+
+# ---------------------------------------------------------------------------
+# Database
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    description: str
+    columns: dict[str, str]  # name -> SQLite type, in order
+    pk: str | tuple[str, ...]
+    foreign_keys: tuple[tuple[str, str, str], ...] = ()
+    indexes: tuple[tuple[str, ...], ...] = ()
+    fts: tuple[str, ...] = ()
+    label_column: str | None = None
+    column_descriptions: dict[str, str] = field(default_factory=dict)
+
+
+def _types(data_file: DataFile) -> dict[str, str]:
+    sqlite = {"text": str, "integer": int, "real": float}
+    return {f.name: sqlite[f.type] for f in data_file.fields}
+
+
+def _descriptions(data_file: DataFile) -> dict[str, str]:
+    return {f.name: f.description for f in data_file.fields}
+
+
+TABLES: tuple[Table, ...] = (
+    Table(
+        name="vocabulary",
+        description=VOCABULARY.description,
+        columns=_types(VOCABULARY),
+        pk=("field", "term"),
+        column_descriptions=_descriptions(VOCABULARY),
+    ),
+    Table(
+        name="sources",
+        description="Every known work, from data/references.csv. Blank identifiers are "
+        "not yet verified.",
+        columns={**_types(REFERENCES), "first_author": str, "authors_complete": int,
+                 "label": str},
+        pk="key",
+        indexes=(("pmid",), ("doi",), ("year",)),
+        fts=("title", "authors", "journal", "notes"),
+        label_column="label",
+        column_descriptions={
+            **_descriptions(REFERENCES),
+            "first_author": "Surname of the first author.",
+            "authors_complete": "1 when the author list is complete, 0 when it ends in "
+            "'et al.', blank when no author is known.",
+            "label": "Short readable name: first author, year and title.",
+        },
+    ),
+    Table(
+        name="authors",
+        description="Author names as printed ('Surname Initials').",
+        columns={"id": int, "name": str},
+        pk="id",
+        indexes=(("name",),),
+        label_column="name",
+    ),
+    Table(
+        name="source_authors",
+        description="Who wrote which work, in order.",
+        columns={"source_key": str, "position": int, "author_id": int},
+        pk=("source_key", "position"),
+        foreign_keys=(("source_key", "sources", "key"), ("author_id", "authors", "id")),
+        indexes=(("author_id",),),
+    ),
+    Table(
+        name="citations",
+        description=CITATIONS.description,
+        columns=_types(CITATIONS),
+        pk=("citing_key", "ref_number"),
+        foreign_keys=(("citing_key", "sources", "key"), ("cited_key", "sources", "key")),
+        indexes=(("cited_key",),),
+        column_descriptions=_descriptions(CITATIONS),
+    ),
+    Table(
+        name="claims",
+        description=CLAIMS.description,
+        columns=_types(CLAIMS),
+        pk="id",
+        foreign_keys=(("source_key", "sources", "key"), ("derived_from", "claims", "id")),
+        indexes=(("source_key",), ("outcome",), ("population",), ("derived_from",)),
+        fts=("statement", "population", "intervention", "outcome", "timepoint", "locator",
+             "notes"),
+        label_column="statement",
+        column_descriptions=_descriptions(CLAIMS),
+    ),
+    Table(
+        name="claim_citations",
+        description="Which works each claim rests on: its cited reference numbers "
+        "resolved through the source's reference list.",
+        columns={"claim_id": str, "ref_number": int, "citing_key": str, "cited_key": str},
+        pk=("claim_id", "ref_number"),
+        foreign_keys=(("claim_id", "claims", "id"), ("citing_key", "sources", "key"),
+                      ("cited_key", "sources", "key")),
+        indexes=(("cited_key",),),
+        column_descriptions={
+            "claim_id": "The claim.",
+            "ref_number": "A reference number the claim cites.",
+            "citing_key": "The work that states the claim (whose list is numbered).",
+            "cited_key": "The cited work; blank while the list entry is not known.",
+        },
+    ),
+)
+
+TABLES_BY_NAME = {t.name: t for t in TABLES}
+
+VIEWS: dict[str, str] = {
+    "claim_evidence": """
+select
+  claims.id as claim_id,
+  claims.statement,
+  claims.kind,
+  claims.population,
+  claims.intervention,
+  claims.outcome,
+  claims.timepoint,
+  claims.value,
+  claims.low,
+  claims.high,
+  claims.unit,
+  claims.n,
+  claims.source_key,
+  stated_in.label as stated_in,
+  stated_in.pmid as source_pmid,
+  stated_in.doi as source_doi,
+  claims.locator,
+  claims.cites,
+  claim_citations.ref_number,
+  claim_citations.cited_key,
+  coalesce(cited.label, citations.cited_as) as rests_on,
+  cited.pmid as cited_pmid,
+  cited.doi as cited_doi,
+  case
+    when claim_citations.ref_number is null then 'no citation printed'
+    when claim_citations.cited_key is null then 'reference not yet known'
+    else 'known'
+  end as support
+from claims
+join sources as stated_in on stated_in.key = claims.source_key
+left join claim_citations on claim_citations.claim_id = claims.id
+left join citations on citations.citing_key = claim_citations.citing_key
+  and citations.ref_number = claim_citations.ref_number
+left join sources as cited on cited.key = claim_citations.cited_key
+order by claims.id, claim_citations.ref_number
+""",
+}
+
+VIEW_DESCRIPTIONS = {
+    "claim_evidence": "Each claim with the work it is stated in and, one row per cited "
+    "reference, the work it rests on.",
+}
