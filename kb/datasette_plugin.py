@@ -96,8 +96,102 @@ def render_cell(row, value, column, table, database, datasette):
         return None
     if kind:
         return _link(LINKS[kind].format(quote(str(value), safe="/:;()._-")), value)
+    if column == "verified_from":
+        return Markup(schema.VERIFIED_SEPARATOR).join(
+            _link(item, item) if item.startswith(("http://", "https://")) else item
+            for item in str(value).split(schema.VERIFIED_SEPARATOR))
     if column in KEY_COLUMNS and table not in schema.TABLES_BY_NAME:
         # real tables link their foreign keys themselves; views and queries do not
         target = KEY_COLUMNS[column]
         return _link(datasette.urls.row(database, target, tilde_encode(str(value))), value)
     return None
+
+
+TEMPLATES = files("kb").joinpath("templates")
+
+
+@hookimpl
+def prepare_jinja2_environment(env, datasette):
+    from jinja2 import ChoiceLoader, FileSystemLoader
+
+    env.loader = ChoiceLoader([FileSystemLoader(str(TEMPLATES)), env.loader])
+
+
+# The panels a row page shows under the row: (title, SQL, what an empty panel says)
+ROW_PANELS = {
+    "claims": (
+        ("Stated in", """
+            select sources.key as cited_key, sources.label, sources.pmid, sources.doi,
+                   claims.locator, claims.cites
+            from claims join sources on sources.key = claims.source_key
+            where claims.id = :key""",
+         None),
+        ("Rests on", """
+            select claim_citations.ref_number, claim_citations.cited_key,
+                   coalesce(cited.label, citations.cited_as) as label,
+                   cited.pmid, cited.doi
+            from claim_citations
+            left join citations on citations.citing_key = claim_citations.citing_key
+              and citations.ref_number = claim_citations.ref_number
+            left join sources as cited on cited.key = claim_citations.cited_key
+            where claim_citations.claim_id = :key order by claim_citations.ref_number""",
+         "No reference is printed with this statement."),
+        ("Restates", """
+            select derived.id as claim_id, derived.statement as label, derived.source_key
+            from claims join claims as derived on derived.id = claims.derived_from
+            where claims.id = :key""",
+         None),
+        ("Restated by", """
+            select id as claim_id, statement as label, source_key
+            from claims where derived_from = :key order by id""",
+         None),
+    ),
+    "sources": (
+        ("Claims stated in this work", """
+            select id as claim_id, statement as label, locator, cites
+            from claims where source_key = :key order by id""",
+         "No claim from this work has been curated yet."),
+        ("Claims that rest on this work", """
+            select claims.id as claim_id, claims.statement as label, claims.source_key,
+                   claim_citations.ref_number
+            from claim_citations join claims on claims.id = claim_citations.claim_id
+            where claim_citations.cited_key = :key order by claims.id""",
+         "No curated claim cites this work yet."),
+        ("Reference list", """
+            select citations.ref_number, citations.cited_key,
+                   coalesce(cited.label, citations.cited_as) as label, cited.pmid, cited.doi
+            from citations left join sources as cited on cited.key = citations.cited_key
+            where citations.citing_key = :key order by citations.ref_number""",
+         None),
+    ),
+}
+
+
+@hookimpl
+def extra_template_vars(template, database, table, view_name, request, datasette):
+    if view_name != "row" or table not in ROW_PANELS or request is None:
+        return {}
+    db = datasette.databases.get(database)
+    if db is None or not is_knowledge_base(getattr(db, "path", None)):
+        return {}
+
+    async def panels():
+        from datasette.utils import tilde_decode
+
+        key = tilde_decode(request.url_vars.get("pks", ""))
+        result = []
+        for title, sql, empty in ROW_PANELS[table]:
+            rows = [dict(r) for r in (await db.execute(sql, {"key": key})).rows]
+            for row in rows:
+                row["links"] = {
+                    name: datasette.urls.row(database, KEY_COLUMNS[name],
+                                             tilde_encode(str(row[name])))
+                    for name in ("claim_id", "cited_key", "source_key") if row.get(name)}
+                row["identifiers"] = [
+                    (kind.upper(), LINKS[kind].format(quote(str(row[kind]), safe="/:;()._-")),
+                     row[kind]) for kind in ("pmid", "doi") if row.get(kind)]
+            if rows or empty:
+                result.append({"title": title, "rows": rows, "empty": empty})
+        return {"kb_panels": result}
+
+    return panels
