@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DB ?= kb.db
 PORT ?= 8001
 
-.PHONY: serve test build validate bench clean
+.PHONY: serve test build validate bench clean chromium
 
 $(BIN)/kb: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,8 +22,13 @@ build: validate
 serve: build
 	$(BIN)/kb serve $(DB) --port $(PORT)
 
-test: $(BIN)/kb
+test: $(BIN)/kb chromium
 	$(BIN)/python -m pytest
+
+# The browser tests drive Debian's Chromium (Playwright's own browser download is not used).
+chromium:
+	@command -v chromium >/dev/null || { echo "installing chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
 bench: $(BIN)/kb
 	$(BIN)/python bench/build_bench.py

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -74,7 +75,7 @@ def build(db: Path, data_dir: Path):
         _report(e.problems)
         click.echo(f"{db} not built: fix the data first", err=True)
         sys.exit(1)
-    except OSError as e:
+    except (OSError, sqlite3.Error) as e:
         click.echo(f"{db} not built: {e}", err=True)
         sys.exit(1)
     summary = ", ".join(f"{n} {t}" for t, n in counts.items())

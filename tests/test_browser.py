@@ -1,0 +1,127 @@
+"""The served pages in a real headless Chromium, as a new user would click through them.
+
+Screenshots are kept in tests/artifacts/ for a person to look at.
+"""
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from conftest import DATA
+from test_serve import free_port
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).parent / "artifacts"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 "--disable-quic"]
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory):
+    port = free_port()
+    db = tmp_path_factory.mktemp("browser") / "kb.db"
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "kb"), "serve", str(db), "--data", str(DATA),
+         "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(url + "/-/versions.json", timeout=2)
+            break
+        except OSError:
+            assert process.poll() is None and time.monotonic() < deadline, "no server"
+            time.sleep(0.2)
+    yield url
+    os.killpg(process.pid, signal.SIGTERM)
+    process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    assert os.path.exists(CHROMIUM), (
+        "Chromium is needed for the browser tests: apt-get install chromium")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    yield page
+    page.close()
+
+
+def shot(page, name):
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def test_follow_a_claim_to_the_work_it_rests_on(page, base_url):
+    page.goto(base_url + "/kb/claims/jagannath2012-c05")
+    expect(page.locator("h2", has_text="Rests on")).to_be_visible()
+    shot(page, "claim-jagannath2012-c05")
+    page.get_by_role("link", name="Touzios (title not yet known)").click()
+    expect(page).to_have_url(base_url + "/kb/sources/touzios")
+    resting = page.locator("section.kb-panel", has_text="Claims that rest on this work")
+    expect(resting.get_by_role("link", name="jagannath2012-c05")).to_be_visible()
+    expect(page.locator("em.unverified").first).to_have_text("unverified")
+    shot(page, "source-touzios")
+
+
+def test_source_page_lists_claims_and_links_pubmed(page, base_url):
+    page.goto(base_url + "/kb/sources/cavalcoli2017")
+    expect(page.get_by_role("link", name="28487601", exact=True)).to_have_attribute(
+        "href", "https://pubmed.ncbi.nlm.nih.gov/28487601/")
+    claims = page.locator("section.kb-panel", has_text="Claims stated in this work")
+    expect(claims.get_by_role("link", name="cavalcoli2017-c01")).to_be_visible()
+    shot(page, "source-cavalcoli2017")
+
+
+def test_claim_list_facets_and_search(page, base_url):
+    page.goto(base_url + "/kb/claims")
+    facet = page.locator(".facet-info", has_text="outcome").get_by_role(
+        "link", name="liver-metastases", exact=True)
+    facet.click()
+    expect(page).to_have_url(base_url + "/kb/claims?outcome=liver-metastases")
+    expect(page.locator("td.col-outcome").first).to_have_text("liver-metastases")
+    shot(page, "claims-facet-outcome")
+    page.goto(base_url + "/kb/claims")
+    page.fill("input#_search", "survival")
+    page.press("input#_search", "Enter")
+    expect(page).to_have_url(re.compile(r"/kb/claims\?_search=survival"))
+    expect(page.locator("td.col-id", has_text="jagannath2012-c05")).to_be_visible()
+    shot(page, "claims-search")
+
+
+@pytest.mark.parametrize("query, field, value, expected", [
+    ("search_claims", "q", "5-year survival", "jagannath2012-c05"),
+    ("claims_for_outcome", "outcome", "liver-metastases", "cazzato2021-c03"),
+    ("reference_list", "review", "jagannath2012", "Touzios et al."),
+    ("claims_resting_on", "work", "touzios", "jagannath2012-c05"),
+])
+def test_canned_query_forms(page, base_url, query, field, value, expected):
+    page.goto(f"{base_url}/kb/{query}")
+    page.fill(f"input[name={field}]", value)
+    page.locator("input[type=submit]").first.click()
+    expect(page.locator("table.rows-and-columns")).to_contain_text(expected)
+    shot(page, f"query-{query}")
+
+
+def test_sql_editor(page, base_url):
+    page.goto(base_url + "/kb?sql=select+outcome,+count(*)+as+n+from+claims+group+by+outcome")
+    expect(page.locator("table.rows-and-columns")).to_contain_text("liver-metastases")
+    shot(page, "sql-editor")

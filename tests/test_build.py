@@ -1,0 +1,162 @@
+"""kb build: tables, keys, types, counts, search, views, and atomic replacement."""
+
+import sqlite3
+
+import pytest
+import sqlite_utils
+
+import kb.build
+from conftest import edit
+
+
+@pytest.fixture
+def built(data_dir, tmp_path, run):
+    db_path = tmp_path / "kb.db"
+    result = run("build", db_path, "--data", data_dir)
+    assert result.exit_code == 0, result.output
+    return sqlite_utils.Database(db_path)
+
+
+def test_tables_and_counts(built):
+    counts = {t.name: t.count for t in built.tables if not t.name.endswith(
+        ("_fts", "_data", "_idx", "_docsize", "_config")) and t.name != "sqlite_stat1"}
+    assert counts == {"vocabulary": 10, "sources": 3, "authors": 4, "source_authors": 4,
+                      "citations": 3, "claims": 4, "claim_citations": 3}
+
+
+def test_primary_keys(built):
+    assert built["sources"].pks == ["key"]
+    assert built["claims"].pks == ["id"]
+    assert built["citations"].pks == ["citing_key", "ref_number"]
+    assert built["claim_citations"].pks == ["claim_id", "ref_number"]
+    assert built["source_authors"].pks == ["source_key", "position"]
+
+
+def test_foreign_keys(built):
+    def fks(table):
+        return {(fk.column, fk.other_table, fk.other_column) for fk in built[table].foreign_keys}
+
+    assert fks("claims") == {("source_key", "sources", "key"), ("derived_from", "claims", "id")}
+    assert fks("citations") == {("citing_key", "sources", "key"), ("cited_key", "sources", "key")}
+    assert fks("claim_citations") == {("claim_id", "claims", "id"),
+                                      ("citing_key", "sources", "key"),
+                                      ("cited_key", "sources", "key")}
+    assert fks("source_authors") == {("source_key", "sources", "key"),
+                                     ("author_id", "authors", "id")}
+    assert built.execute("pragma foreign_key_check").fetchall() == []
+
+
+def test_identifiers_are_text_and_numbers_are_typed(built):
+    types = built["sources"].columns_dict
+    assert types["pmid"] is str and types["doi"] is str and types["pmcid"] is str
+    assert types["year"] is int
+    claim_types = built["claims"].columns_dict
+    assert claim_types["value"] is float and claim_types["n"] is int
+    row = built.execute("select pmid, typeof(pmid), year, typeof(year) from sources "
+                        "where key = 'gamma1999'").fetchone()
+    assert row == ("22222222", "text", 1999, "integer")
+
+
+def test_blank_cells_are_null(built):
+    row = built["sources"].get("delta")
+    assert row["pmid"] is None and row["title"] is None and row["year"] is None
+    assert built["citations"].get(("alpha2001", 3))["cited_key"] is None
+
+
+def test_authors_split_in_order_and_incomplete_lists_flagged(built):
+    names = [r[0] for r in built.execute(
+        "select authors.name from source_authors join authors on authors.id = "
+        "source_authors.author_id where source_key = 'alpha2001' order by position")]
+    assert names == ["Alpha A", "Beta B"]
+    assert built["sources"].get("alpha2001")["authors_complete"] == 0
+    assert built["sources"].get("gamma1999")["authors_complete"] == 1
+    assert built["sources"].get("gamma1999")["first_author"] == "Gamma"
+
+
+def test_labels_are_readable(built):
+    assert built["sources"].get("gamma1999")["label"] == (
+        "Gamma 1999: Counting, in a cohort of fixtures")
+    assert built["sources"].get("delta")["label"] == "Delta (title not yet known)"
+
+
+def test_claim_citations_resolve_ranges_through_the_reference_list(built):
+    rows = built.execute("select claim_id, ref_number, cited_key from claim_citations "
+                         "order by claim_id, ref_number").fetchall()
+    assert rows == [("alpha2001-c01", 1, "gamma1999"), ("alpha2001-c02", 2, "delta"),
+                    ("alpha2001-c02", 3, None)]
+
+
+def test_full_text_search_on_claims_and_sources(built):
+    hits = [r[0] for r in built.execute(
+        "select claims.id from claims_fts join claims on claims.rowid = claims_fts.rowid "
+        "where claims_fts match 'lesions' order by claims.id")]
+    assert hits == ["alpha2001-c01", "gamma1999-c01"]
+    hits = [r[0] for r in built.execute(
+        "select sources.key from sources_fts join sources on sources.rowid = sources_fts.rowid "
+        "where sources_fts match 'cohort'")]
+    assert hits == ["gamma1999"]
+
+
+def test_claim_evidence_view(built):
+    rows = built.execute("select claim_id, ref_number, cited_key, rests_on, support "
+                         "from claim_evidence where claim_id like 'alpha2001%'").fetchall()
+    assert rows == [
+        ("alpha2001-c01", 1, "gamma1999", "Gamma 1999: Counting, in a cohort of fixtures",
+         "known"),
+        ("alpha2001-c02", 2, "delta", "Delta (title not yet known)", "known"),
+        ("alpha2001-c02", 3, None, None, "reference not yet known"),
+        ("alpha2001-c03", None, None, None, "no citation printed"),
+    ]
+
+
+def test_build_is_from_scratch(data_dir, tmp_path, run):
+    db_path = tmp_path / "kb.db"
+    sqlite_utils.Database(db_path)["leftover"].insert({"x": 1})
+    assert run("build", db_path, "--data", data_dir).exit_code == 0
+    assert "leftover" not in sqlite_utils.Database(db_path).table_names()
+
+
+def test_invalid_data_leaves_previous_database_untouched(data_dir, tmp_path, run):
+    db_path = tmp_path / "kb.db"
+    assert run("build", db_path, "--data", data_dir).exit_code == 0
+    before = db_path.read_bytes()
+    edit(data_dir / "claims.csv", ",13,54,", ",60,54,")
+    result = run("build", db_path, "--data", data_dir)
+    assert result.exit_code == 1
+    assert "low (60) is greater than high (54)" in result.output
+    assert db_path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "kb.db"]
+
+
+def test_failure_during_write_leaves_previous_database_untouched(
+        data_dir, tmp_path, run, monkeypatch):
+    db_path = tmp_path / "kb.db"
+    assert run("build", db_path, "--data", data_dir).exit_code == 0
+    before = db_path.read_bytes()
+    real_insert = kb.build._insert
+    calls = []
+
+    def failing_insert(db, table, rows):
+        calls.append(table.name)
+        if table.name == "claims":
+            raise sqlite3.OperationalError("disk I/O error")
+        return real_insert(db, table, rows)
+
+    monkeypatch.setattr(kb.build, "_insert", failing_insert)
+    with pytest.raises(sqlite3.OperationalError):
+        kb.build.build(db_path, data_dir)
+    assert "claims" in calls
+    assert db_path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "kb.db"]
+    assert sqlite_utils.Database(db_path)["claims"].count == 4
+
+
+def test_build_reports_counts(data_dir, tmp_path, run):
+    result = run("build", tmp_path / "kb.db", "--data", data_dir)
+    assert "3 sources" in result.output and "4 claims" in result.output
+
+
+def test_unwritable_target_is_a_clear_error(data_dir, tmp_path, run):
+    result = run("build", tmp_path / "missing-folder" / "kb.db", "--data", data_dir)
+    assert result.exit_code == 1
+    assert "not built:" in result.output and "Traceback" not in result.output

@@ -1,0 +1,197 @@
+"""The served knowledge base, through Datasette's in-process client."""
+
+import asyncio
+import csv
+import html
+import shutil
+
+import pytest
+import sqlite_utils
+from datasette.app import Datasette
+from datasette.plugins import get_plugins
+
+import kb.build
+from conftest import DATA, FIXTURES, edit
+
+
+@pytest.fixture(scope="module")
+def real_db(tmp_path_factory):
+    path = tmp_path_factory.mktemp("real") / "kb.db"
+    kb.build.build(path, DATA)
+    return path
+
+
+@pytest.fixture(scope="module")
+def get(real_db):
+    datasette = Datasette([str(real_db)], settings={"suggest_facets": False})
+
+    def fetch(path, status=200):
+        response = asyncio.run(datasette.client.get(path))
+        assert response.status_code == status, (path, response.text[:500])
+        return response
+
+    return fetch
+
+
+def text_of(response):
+    return html.unescape(response.text)
+
+
+def test_plugin_is_registered_through_the_entry_point():
+    plugin = next(p for p in get_plugins() if p["name"] == "nelm-kb")
+    assert {"get_metadata", "render_cell", "extra_template_vars",
+            "prepare_jinja2_environment"} <= set(plugin["hooks"])
+
+
+def test_database_page_lists_tables_and_canned_queries(get):
+    page = text_of(get("/kb"))
+    for title in ("Search claims", "Claims for an outcome", "Reference list of a review",
+                  "Claims that rest on a work"):
+        assert title in page
+    assert "Data CC BY 4.0" in page
+
+
+def test_default_facets(get):
+    claims = get("/kb/claims.json").json()
+    assert set(claims["facet_results"]) == {"outcome", "population", "kind"}
+    kinds = {r["value"]: r["count"] for r in claims["facet_results"]["kind"]["results"]}
+    assert set(kinds) == {"quantitative", "qualitative"}
+    sources = get("/kb/sources.json").json()
+    assert set(sources["facet_results"]) == {"pub_type", "year"}
+
+
+def test_column_descriptions_are_shown(get):
+    page = text_of(get("/kb/claims"))
+    assert "Who the claim is about (its denominator)." in page
+
+
+def test_foreign_keys_show_labels(get):
+    page = text_of(get("/kb/claims?id=jagannath2012-c05"))
+    assert ('<a href="/kb/sources/jagannath2012">Jagannath 2012: Surgical Treatment of '
+            'Liver Metastases in Neuroendocrine Neoplasms</a>') in page
+
+
+def test_claim_page_shows_its_source_and_what_it_rests_on(get):
+    page = text_of(get("/kb/claims/jagannath2012-c05"))
+    stated_in = page.index("<h2>Stated in</h2>")
+    rests_on = page.index("<h2>Rests on</h2>")
+    assert '<a href="/kb/sources/jagannath2012">' in page[stated_in:rests_on]
+    assert '[10]</span>' in page[rests_on:]
+    assert '<a href="/kb/sources/touzios">Touzios (title not yet known)</a>' in page[rests_on:]
+
+
+def test_claim_page_says_when_the_cited_entry_is_unknown(get):
+    page = text_of(get("/kb/claims/jagannath2012-c06"))
+    assert page.count("list entry not yet known") == 5  # refs 11-15
+
+
+def test_source_page_lists_its_claims_and_reference_list(get):
+    page = text_of(get("/kb/sources/cavalcoli2017"))
+    assert "Claims stated in this work" in page
+    assert '<a href="/kb/claims/cavalcoli2017-c01">cavalcoli2017-c01</a>' in page
+    reference_list = page[page.index("<h2>Reference list</h2>"):]
+    assert '<a href="/kb/sources/modlin2003">Modlin 2003' in reference_list
+
+
+def test_cited_work_page_lists_claims_resting_on_it(get):
+    page = text_of(get("/kb/sources/touzios"))
+    resting = page[page.index("Claims that rest on this work"):]
+    assert '<a href="/kb/claims/jagannath2012-c05">' in resting
+
+
+def test_identifiers_link_to_pubmed_pmc_and_doi(get):
+    page = text_of(get("/kb/sources/cavalcoli2017"))
+    assert '<a href="https://pubmed.ncbi.nlm.nih.gov/28487601/">28487601</a>' in page
+    assert '<a href="https://www.ncbi.nlm.nih.gov/pmc/articles/PMC5403743/">' in page
+    assert '<a href="https://doi.org/10.3748/wjg.v23.i15.2640">' in page
+
+
+def test_blank_identifiers_show_as_unverified(get):
+    page = text_of(get("/kb/sources/touzios"))
+    assert page.count('class="unverified"') == 3  # pmid, pmcid, doi
+
+
+def test_verified_from_addresses_are_links(get):
+    page = text_of(get("/kb/sources/stump2013"))
+    assert ('<a href="https://pmc.ncbi.nlm.nih.gov/articles/PMC3875902">'
+            'https://pmc.ncbi.nlm.nih.gov/articles/PMC3875902</a>') in page
+
+
+def test_table_search(get):
+    rows = get("/kb/claims.json?_search=metastatic&_shape=objects").json()["rows"]
+    assert "cazzato2021-c03" in {r["id"] for r in rows}
+
+
+def test_canned_query_search_claims(get):
+    rows = get("/kb/search_claims.json?q=survival&_shape=objects").json()["rows"]
+    ids = {r["claim_id"] for r in rows}
+    assert {"jagannath2012-c05", "jagannath2012-c06"} <= ids
+
+
+def test_canned_query_search_survives_search_syntax(get):
+    rows = get("/kb/search_claims.json?q=13-54%25+%22untreated&_shape=objects").json()["rows"]
+    assert isinstance(rows, list)
+
+
+def test_canned_query_claims_for_an_outcome_keeps_denominators_apart(get):
+    rows = get("/kb/claims_for_outcome.json?outcome=liver-metastases&_shape=objects"
+               ).json()["rows"]
+    by_id = {r["claim_id"]: r for r in rows}
+    assert by_id["jagannath2012-c01"]["population"] == "nen"
+    assert by_id["cazzato2021-c03"]["population"] == "metastatic-gep-nen"
+    assert by_id["jagannath2012-c01"]["value"] == 10
+    assert by_id["cazzato2021-c03"]["value"] == 80
+
+
+def test_canned_query_reference_list(get):
+    rows = get("/kb/reference_list.json?review=jagannath2012&_shape=objects").json()["rows"]
+    assert [r["ref_number"] for r in rows] == [1, 2, 3, 4, 5, 7, 8, 9, 10, 11, 12, 13, 14, 15]
+    entry = {r["ref_number"]: r for r in rows}
+    assert entry[10]["cited_key"] == "touzios" and entry[10]["claims_citing"] == 1
+    assert entry[11]["status"] == "entry not yet known"
+    assert entry[1]["status"] == "identified"
+
+
+def test_canned_query_claims_resting_on_a_work(get):
+    rows = get("/kb/claims_resting_on.json?work=touzios&_shape=objects").json()["rows"]
+    assert [(r["claim_id"], r["ref_number"]) for r in rows] == [("jagannath2012-c05", 10)]
+
+
+def test_canned_query_pages_show_links(get):
+    page = text_of(get("/kb/claims_resting_on?work=touzios"))
+    assert '<a href="/kb/claims/jagannath2012-c05">jagannath2012-c05</a>' in page
+    assert '<a href="/kb/sources/jagannath2012">jagannath2012</a>' in page
+
+
+def test_sql_editor(get):
+    rows = get("/kb.json?sql=select+count(*)+as+n+from+claims&_shape=objects").json()["rows"]
+    with open(DATA / "claims.csv", encoding="utf-8") as f:
+        assert rows[0]["n"] == len(list(csv.DictReader(f)))
+    assert "Custom SQL query" in get("/kb?sql=select+1").text
+
+
+def test_claim_evidence_view_page(get):
+    page = text_of(get("/kb/claim_evidence?claim_id=jagannath2012-c06"))
+    assert page.count("reference not yet known") >= 5
+
+
+def test_markup_in_data_is_escaped(tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(FIXTURES / "minimal", data)
+    edit(data / "claims.csv", "Surgery is the preferred option.",
+         "Surgery <script>alert(1)</script> is preferred.")
+    db_path = tmp_path / "kb.db"
+    kb.build.build(db_path, data)
+    datasette = Datasette([str(db_path)])
+    page = asyncio.run(datasette.client.get("/kb/sources/alpha2001")).text
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_other_databases_are_left_alone(tmp_path):
+    other = tmp_path / "other.db"
+    sqlite_utils.Database(other)["things"].insert({"pmid": "123", "doi": "10.1/x"})
+    datasette = Datasette([str(other)])
+    page = asyncio.run(datasette.client.get("/other/things")).text
+    assert "pubmed.ncbi.nlm.nih.gov" not in page
+    assert "Search claims" not in asyncio.run(datasette.client.get("/other")).text
