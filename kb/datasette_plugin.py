@@ -26,6 +26,7 @@ LINKS = {"pmid": PUBMED, "pmcid": PMC, "doi": DOI}
 KEY_COLUMNS = {"claim_id": "claims", "source_key": "sources", "cited_key": "sources",
                "citing_key": "sources", "derived_from": "claims"}
 IDENTIFIER_COLUMNS = ("pmid", "pmcid", "doi")
+NUMBER_COLUMNS = ("value", "low", "high")
 UNVERIFIED = Markup('<em class="unverified" title="not yet verified: blank until a page or '
                     'PubMed record shows it">unverified</em>')
 
@@ -96,6 +97,8 @@ def render_cell(row, value, column, table, database, datasette):
         return None
     if kind:
         return _link(LINKS[kind].format(quote(str(value), safe="/:;()._-")), value)
+    if column in NUMBER_COLUMNS and isinstance(value, float) and value.is_integer():
+        return str(int(value))  # 13, not 13.0
     if column == "verified_from":
         return Markup(schema.VERIFIED_SEPARATOR).join(
             _link(item, item) if item.startswith(("http://", "https://")) else item

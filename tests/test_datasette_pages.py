@@ -195,3 +195,11 @@ def test_other_databases_are_left_alone(tmp_path):
     page = asyncio.run(datasette.client.get("/other/things")).text
     assert "pubmed.ncbi.nlm.nih.gov" not in page
     assert "Search claims" not in asyncio.run(datasette.client.get("/other")).text
+
+
+def test_whole_numbers_show_without_a_decimal_point(get):
+    page = text_of(get("/kb/claims/jagannath2012-c05"))
+    assert '<td class="type-float">13</td>' in page
+    assert "13.0" not in page
+    page = text_of(get("/kb/claims/modlin2003-c04"))
+    assert '<td class="type-float">67.5</td>' in page
