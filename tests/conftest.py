@@ -1,4 +1,12 @@
+import os
 import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -40,3 +48,36 @@ def edit(path: Path, old: str, new: str, count: int = 1) -> None:
 def append(path: Path, line: str) -> None:
     with path.open("a", encoding="utf-8", newline="") as f:
         f.write(line + "\n")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def kb_serve(db: Path, data: Path, timeout: float = 30):
+    """Run `kb serve` on a free port; yields the base URL; stops the server after."""
+    port = free_port()
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "kb"), "serve", str(db), "--data", str(data),
+         "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                urllib.request.urlopen(url + "/-/versions.json", timeout=2).close()
+                break
+            except OSError:
+                if process.poll() is not None:
+                    raise AssertionError("kb serve exited: " + process.stdout.read().decode())
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"kb serve did not answer within {timeout} s")
+                time.sleep(0.2)
+        yield url
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=10)

@@ -6,18 +6,12 @@ Screenshots are kept in tests/artifacts/ for a person to look at.
 import os
 import re
 import shutil
-import signal
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from conftest import DATA
-from test_serve import free_port
+from conftest import DATA, kb_serve
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -28,24 +22,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory):
-    port = free_port()
-    db = tmp_path_factory.mktemp("browser") / "kb.db"
-    process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "kb"), "serve", str(db), "--data", str(DATA),
-         "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(url + "/-/versions.json", timeout=2)
-            break
-        except OSError:
-            assert process.poll() is None and time.monotonic() < deadline, "no server"
-            time.sleep(0.2)
-    yield url
-    os.killpg(process.pid, signal.SIGTERM)
-    process.wait(timeout=10)
+    with kb_serve(tmp_path_factory.mktemp("browser") / "kb.db", DATA) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -1,75 +1,49 @@
 """kb serve: builds a missing or stale database, then serves it over HTTP."""
 
 import os
-import signal
-import socket
+import shutil
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
-import pytest
-
-from conftest import FIXTURES
+from conftest import FIXTURES, free_port, kb_serve
 
 KB = Path(sys.executable).parent / "kb"
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def serve(tmp_path):
-    processes = []
-
-    def start(db, data, port):
-        process = subprocess.Popen([str(KB), "serve", str(db), "--data", str(data),
-                                    "--port", str(port)], stdout=subprocess.PIPE,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
-        processes.append(process)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/-/versions.json",
-                                            timeout=2):
-                    return process
-            except OSError:
-                if process.poll() is not None:
-                    raise AssertionError(process.stdout.read().decode())
-                time.sleep(0.2)
-        raise AssertionError("kb serve did not start within 30 s")
-
-    yield start
-    for process in processes:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=10)
-
-
-def fetch(port, path):
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as response:
+def fetch(url):
+    with urllib.request.urlopen(url, timeout=10) as response:
         return response.status, response.read().decode()
 
 
-def test_serve_builds_a_missing_database_and_serves_it(tmp_path, serve):
+def test_serve_builds_a_missing_database_and_serves_it(tmp_path):
     db = tmp_path / "kb.db"
-    port = free_port()
-    serve(db, FIXTURES / "minimal", port)
-    assert db.exists()
-    status, body = fetch(port, "/kb/claims.json?_shape=array")
-    assert status == 200 and "gamma1999-c01" in body
-    status, body = fetch(port, "/kb/sources/gamma1999")
-    assert "https://pubmed.ncbi.nlm.nih.gov/22222222/" in body
+    with kb_serve(db, FIXTURES / "minimal") as url:
+        assert db.exists()
+        status, body = fetch(url + "/kb/claims.json?_shape=array")
+        assert status == 200 and "gamma1999-c01" in body
+        status, body = fetch(url + "/kb/sources/gamma1999")
+        assert "https://pubmed.ncbi.nlm.nih.gov/22222222/" in body
+
+
+def test_serve_rebuilds_when_the_data_are_newer(tmp_path, run):
+    data = tmp_path / "data"
+    shutil.copytree(FIXTURES / "minimal", data)
+    db = tmp_path / "kb.db"
+    assert run("build", db, "--data", data).exit_code == 0
+    os.utime(db, (1, 1))  # older than the data files
+    with open(data / "claims.csv", "a", encoding="utf-8") as f:
+        f.write("gamma1999-c02,gamma1999,Abstract,,A newly curated statement.,qualitative,"
+                ",,,,,,,,,,,,https://example.org/gamma,tests,\n")
+    with kb_serve(db, data) as url:
+        status, body = fetch(url + "/kb/claims/gamma1999-c02.json")
+        assert status == 200 and "A newly curated statement." in body
 
 
 def test_serve_refuses_invalid_data(tmp_path):
     data = tmp_path / "data"
-    data.mkdir()
-    for f in (FIXTURES / "minimal").iterdir():
-        (data / f.name).write_bytes(f.read_bytes())
+    shutil.copytree(FIXTURES / "minimal", data)
     (data / "claims.csv").write_text("id\n", encoding="utf-8")
     result = subprocess.run([str(KB), "serve", str(tmp_path / "kb.db"), "--data", str(data),
                              "--port", str(free_port())], capture_output=True, text=True,
