@@ -13,6 +13,7 @@ from typing import Iterable, Iterator, Sequence
 import sqlite_utils
 
 from . import schema
+from .csvfile import gc_paused
 from .validate import Dataset, load, parse_cites
 
 ET_AL = "et al."
@@ -28,10 +29,14 @@ class InvalidData(Exception):
 
 def build(db_path: Path | str, data_dir: Path | str) -> dict[str, int]:
     """Validate data_dir and build db_path from it; returns row counts per table."""
+    with gc_paused():
+        return _build(Path(db_path), Path(data_dir))
+
+
+def _build(db_path: Path, data_dir: Path) -> dict[str, int]:
     dataset = load(data_dir)
     if not dataset.ok:
         raise InvalidData(dataset)
-    db_path = Path(db_path)
     tmp = db_path.with_name(f".{db_path.name}.tmp-{os.getpid()}")
     tmp.unlink(missing_ok=True)
     try:
@@ -50,8 +55,7 @@ def _write(path: Path, dataset: Dataset) -> dict[str, int]:
     for table in schema.TABLES:
         db.create_table(table.name, table.columns, pk=table.pk,
                         foreign_keys=list(table.foreign_keys))
-    sources = list(_sources(dataset["references.csv"]))
-    authors, source_authors = _authors(sources)
+    sources, authors, source_authors = _sources_and_authors(dataset["references.csv"])
     rows: dict[str, Iterable[Sequence]] = {
         "vocabulary": _typed(dataset["vocabulary.csv"], schema.VOCABULARY),
         "sources": sources,
@@ -85,24 +89,18 @@ def _insert(db: sqlite_utils.Database, table: schema.Table, rows: Iterable[Seque
     return cursor.rowcount
 
 
-def _converter(fld: schema.Field):
-    if fld.type == "integer":
-        return lambda v: int(v) if v else None
-    if fld.type == "real":
-        return lambda v: float(v) if v else None
-    return lambda v: v or None
-
-
 def _typed(f, spec: schema.DataFile) -> Iterator[tuple]:
     """Rows of a data file in declared column order, blanks as NULL, types converted."""
-    order = [f.header.index(c) for c in spec.columns]
-    converters = [_converter(fld) for fld in spec.fields]
-    if all(fld.type == "text" for fld in spec.fields):
-        for row in f.rows:
-            yield tuple(row[i] or None for i in order)
-    else:
-        for row in f.rows:
-            yield tuple(convert(row[i]) for convert, i in zip(converters, order))
+    yield from zip(*[_convert(f.column(fld.name), fld.type) for fld in spec.fields])
+
+
+def _convert(values: Sequence[str], field_type: str) -> list:
+    """One column's values as Python values of the field's type; blanks as None."""
+    if field_type == "integer":
+        return [int(v) if v else None for v in values]
+    if field_type == "real":
+        return [float(v) if v else None for v in values]
+    return [v or None for v in values]
 
 
 def split_authors(authors: str) -> tuple[list[str], bool]:
@@ -119,38 +117,30 @@ def _label(key: str, first_author: str, year: str, title: str) -> str:
     return f"{head}: {title if len(title) <= 90 else title[:89] + '…'}"
 
 
-def _sources(references) -> Iterator[tuple]:
-    typed = _typed(references, schema.REFERENCES)
+def _sources_and_authors(references) -> tuple[list[tuple], list[tuple], list[tuple]]:
+    """Rows of sources, authors and source_authors; author ids in order of appearance."""
     columns = schema.REFERENCES.columns
-    for row in typed:
-        record = dict(zip(columns, row))
-        names, complete = split_authors(record["authors"] or "")
+    key_at, authors_at, year_at, title_at = (
+        columns.index(c) for c in ("key", "authors", "year", "title"))
+    sources, links = [], []
+    ids: dict[str, int] = {}
+    for row in _typed(references, schema.REFERENCES):
+        key = row[key_at]
+        names, complete = split_authors(row[authors_at] or "")
+        for position, name in enumerate(names, start=1):
+            links.append((key, position, ids.setdefault(name, len(ids) + 1)))
         first = names[0].rsplit(" ", 1)[0] if names and " " in names[0] else (
             names[0] if names else "")
-        label = _label(record["key"], first, str(record["year"] or ""), record["title"] or "")
-        yield (*row, first or None, (1 if complete else 0) if names else None, label)
-
-
-def _authors(sources: list[tuple]) -> tuple[list[tuple], list[tuple]]:
-    key_at = schema.REFERENCES.columns.index("key")
-    authors_at = schema.REFERENCES.columns.index("authors")
-    ids: dict[str, int] = {}
-    links = []
-    for source in sources:
-        names, _ = split_authors(source[authors_at] or "")
-        for position, name in enumerate(names, start=1):
-            author_id = ids.setdefault(name, len(ids) + 1)
-            links.append((source[key_at], position, author_id))
-    return [(i, name) for name, i in ids.items()], links
+        label = _label(key, first, str(row[year_at] or ""), row[title_at] or "")
+        sources.append((*row, first or None, (1 if complete else 0) if names else None,
+                        label))
+    return sources, [(i, name) for name, i in ids.items()], links
 
 
 def _claim_citations(dataset: Dataset) -> Iterator[tuple]:
-    citations = dataset["citations.csv"]
-    cited = {(k, n): w or None for k, n, w in zip(citations.column("citing_key"),
-                                                  citations.column("ref_number"),
-                                                  citations.column("cited_key"))}
+    cited = dataset.reference_lists
     claims = dataset["claims.csv"]
     for claim_id, source, cites in zip(claims.column("id"), claims.column("source_key"),
                                        claims.column("cites")):
         for number in dict.fromkeys(parse_cites(cites)):
-            yield claim_id, number, source, cited.get((source, str(number)))
+            yield claim_id, number, source, cited.get((source, str(number))) or None

@@ -11,12 +11,13 @@ import datetime
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
 from . import schema
-from .csvfile import CsvFile, Problem
+from .csvfile import CsvFile, Problem, gc_paused
 
 INTEGER = r"-?[0-9]+"
 REAL = r"-?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?"
@@ -36,6 +37,13 @@ class Dataset:
     def __getitem__(self, name: str) -> CsvFile:
         return self.files[name]
 
+    @cached_property
+    def reference_lists(self) -> dict[tuple[str, str], str]:
+        """(citing_key, ref_number) -> cited_key ('' while unknown), from citations.csv."""
+        citations = self["citations.csv"]
+        return dict(zip(zip(citations.column("citing_key"), citations.column("ref_number")),
+                        citations.column("cited_key")))
+
     @property
     def ok(self) -> bool:
         return not self.problems
@@ -43,17 +51,23 @@ class Dataset:
 
 def load(data_dir: Path | str) -> Dataset:
     """Read and check every data file in data_dir."""
-    data_dir = Path(data_dir)
+    with gc_paused():
+        return _load(Path(data_dir))
+
+
+def _load(data_dir: Path) -> Dataset:
     dataset = Dataset(data_dir)
     for spec in schema.FILES:
         dataset.files[spec.name] = CsvFile(data_dir / spec.name, _display(data_dir, spec.name))
     usable = {name: _check_header(dataset[name], schema.FILES_BY_NAME[name])
               for name in dataset.files}
-    vocabulary = _vocabulary(dataset["vocabulary.csv"]) if usable["vocabulary.csv"] else {}
+    vocabulary = _vocabulary(dataset["vocabulary.csv"]) if usable["vocabulary.csv"] else None
     for spec in schema.FILES:
         if usable[spec.name]:
             _check_cells(dataset[spec.name], spec, vocabulary)
             _check_unique(dataset[spec.name], spec)
+    if usable["vocabulary.csv"]:
+        _check_terms(dataset["vocabulary.csv"])
     if all(usable.values()):
         _check_references(dataset)
         _check_cites(dataset)
@@ -93,44 +107,67 @@ def _check_header(f: CsvFile, spec: schema.DataFile) -> bool:
     return not missing
 
 
-def _rows_not_matching(values: tuple[str, ...], pattern: str):
-    """Indexes of non-empty values that do not match pattern in full."""
-    joined = "\n".join(values)
-    regex = re.compile(rf"^(?!(?:{pattern})$)(?=.).*$", re.M)
+def _rows_matching(joined: str, regex: re.Pattern) -> list[int]:
+    """Row indexes (lines of joined) where regex finds a match, each row once."""
+    rows: list[int] = []
     row, position = 0, 0
     for match in regex.finditer(joined):
         row += joined.count("\n", position, match.start())
         position = match.start()
-        yield row
+        if not rows or rows[-1] != row:
+            rows.append(row)
+    return rows
 
 
-def _check_cells(f: CsvFile, spec: schema.DataFile, vocabulary: dict[str, set[str]]) -> None:
+def _not_matching(pattern: str) -> re.Pattern:
+    """A regex finding the non-empty lines that do not match pattern in full."""
+    return re.compile(rf"^(?!(?:{pattern})$)(?=.).*$", re.M)
+
+
+def _rows_with_spaces_around(values: tuple[str, ...]) -> list[int]:
+    """Indexes of values that start or end with whitespace (as str.strip sees it)."""
+    return [row for row, value in enumerate(values) if value != value.strip()]
+
+
+def _check_cells(f: CsvFile, spec: schema.DataFile,
+                 vocabulary: dict[str, set[str]] | None) -> None:
+    """Per-cell rules, column by column; vocabulary is None when it could not be read."""
     for fld in spec.fields:
         values = f.column(fld.name)
+        joined = "\n".join(values)
 
         def report(row: int, message: str, name: str = fld.name) -> None:
             f.problem(*f.location(row, name), message)
 
-        for row in _rows_not_matching(values, r"[^\s](.*[^\s])?"):
+        for row in _rows_with_spaces_around(values):
             report(row, f"{fld.name}: remove the spaces around {values[row]!r}")
-        if fld.required:
+        if fld.required and not all(values):
             for row, value in enumerate(values):
                 if not value:
                     report(row, f"{fld.name} is required")
+        mistyped: set[int] = set()
         if fld.type in TYPE_PATTERNS:
-            for row in _rows_not_matching(values, TYPE_PATTERNS[fld.type]):
+            mistyped = set(_rows_matching(joined, _not_matching(TYPE_PATTERNS[fld.type])))
+            for row in sorted(mistyped):
                 report(row, f"{fld.name} must be {TYPE_NAMES[fld.type]}, "
                        f"not {values[row]!r}")
-        elif fld.pattern:
-            for row in _rows_not_matching(values, fld.pattern):
-                report(row, f"{fld.name} {values[row]!r} is not valid: "
-                       f"{_pattern_hint(fld)}")
-        if fld.vocabulary:
+        if fld.pattern:
+            for row in _rows_matching(joined, _not_matching(fld.pattern)):
+                if row not in mistyped:
+                    report(row, f"{fld.name} {values[row]!r} is not valid: "
+                           f"{_pattern_hint(fld)}")
+        if fld.vocabulary and vocabulary is not None:
             allowed = vocabulary.get(fld.vocabulary, set())
-            for row, value in enumerate(values):
-                if value and value not in allowed:
-                    report(row, f"{fld.name} {value!r} is not a {fld.vocabulary} term in "
-                           "vocabulary.csv" + _suggest(value, allowed))
+            unknown = set(values) - allowed - {""}
+            if unknown:
+                for row, value in enumerate(values):
+                    if value in unknown:
+                        report(row, f"{fld.name} {value!r} is not {_a(fld.vocabulary)} "
+                               "term in vocabulary.csv" + _suggest(value, allowed))
+
+
+def _a(word: str) -> str:
+    return ("an " if word[:1] in "aeiou" else "a ") + word
 
 
 def _pattern_hint(fld: schema.Field) -> str:
@@ -150,7 +187,7 @@ def _pattern_hint(fld: schema.Field) -> str:
 
 
 def _suggest(value: str, allowed: set[str]) -> str:
-    best = process.extractOne(value, allowed, score_cutoff=70) if allowed else None
+    best = process.extractOne(value, sorted(allowed), score_cutoff=70) if allowed else None
     return f" (did you mean {best[0]!r}?)" if best else ""
 
 
@@ -167,6 +204,15 @@ def _check_unique(f: CsvFile, spec: schema.DataFile) -> None:
                       f"{f.line_numbers[first[key]]}")
         else:
             first[key] = row
+
+
+def _check_terms(f: CsvFile) -> None:
+    """Terms are lowercase slugs, except units, which may be symbols or phrases."""
+    slug = re.compile(schema.TERM)
+    for row, (fld, term) in enumerate(zip(f.column("field"), f.column("term"))):
+        if fld != "unit" and term and not slug.fullmatch(term):
+            f.problem(*f.location(row, "term"), f"{fld} term {term!r} is not a lowercase "
+                      "slug (letters, digits and . _ / % -)")
 
 
 def _vocabulary(f: CsvFile) -> dict[str, set[str]]:
@@ -189,8 +235,8 @@ def _check_references(dataset: Dataset) -> None:
                 continue
             for row, value in enumerate(values):
                 if value and value not in known:
-                    f.problem(*f.location(row, column), f"{column} {value!r} is not a "
-                              f"{target_column} in {target_file}"
+                    f.problem(*f.location(row, column), f"{column} {value!r} is not "
+                              f"{_a(target_column)} in {target_file}"
                               + _suggest(value, known))
 
 
@@ -204,44 +250,43 @@ def parse_cites(cites: str) -> list[int]:
 
 
 def _check_cites(dataset: Dataset) -> None:
-    claims, citations = dataset["claims.csv"], dataset["citations.csv"]
-    listed = set(zip(citations.column("citing_key"), citations.column("ref_number")))
+    claims = dataset["claims.csv"]
+    listed = dataset.reference_lists
     pattern = re.compile(schema.CITES)
     for row, (source, cites) in enumerate(zip(claims.column("source_key"),
                                                 claims.column("cites"))):
         if not cites or not pattern.fullmatch(cites):
             continue
-        where = claims.location(row, "cites")
         for part in cites.split(","):
             low, _, high = part.partition("-")
             if high and int(high) <= int(low):
-                claims.problem(*where, f"cites range {part!r} runs backwards")
+                claims.problem(*claims.location(row, "cites"),
+                               f"cites range {part!r} runs backwards")
         missing = [n for n in parse_cites(cites) if (source, str(n)) not in listed]
         if missing:
-            claims.problem(*where, f"cites {', '.join(map(str, missing))} but citations.csv "
+            claims.problem(*claims.location(row, "cites"),
+                           f"cites {', '.join(map(str, missing))} but citations.csv "
                            f"has no such entry in the reference list of {source!r}")
 
 
 def _check_derived_from(dataset: Dataset) -> None:
-    claims, citations = dataset["claims.csv"], dataset["citations.csv"]
+    claims = dataset["claims.csv"]
     source_of = dict(zip(claims.column("id"), claims.column("source_key")))
-    cited_works: dict[tuple[str, str], str] = {
-        (k, n): w for k, n, w in zip(citations.column("citing_key"),
-                                     citations.column("ref_number"),
-                                     citations.column("cited_key"))}
+    cited_works = dataset.reference_lists
     for row, (claim_id, source, cites, derived) in enumerate(zip(
             claims.column("id"), claims.column("source_key"), claims.column("cites"),
             claims.column("derived_from"))):
         if not derived or derived not in source_of:
             continue
-        where = claims.location(row, "derived_from")
         if derived == claim_id:
-            claims.problem(*where, "a claim cannot be derived from itself")
+            claims.problem(*claims.location(row, "derived_from"),
+                           "a claim cannot be derived from itself")
             continue
         works = {cited_works.get((source, str(n)))
                  for n in (parse_cites(cites) if re.fullmatch(schema.CITES, cites) else [])}
         if source_of[derived] not in works:
-            claims.problem(*where, f"derived_from {derived!r} is stated in "
+            claims.problem(*claims.location(row, "derived_from"),
+                           f"derived_from {derived!r} is stated in "
                            f"{source_of[derived]!r}, which this claim's cites "
                            f"({cites or 'none'}) do not point to")
 

@@ -98,7 +98,7 @@ CASES = {
         "claims.csv", '",2-3,Five', '",3-2,Five', 4, "3-2", "runs backwards"),
     "derived_from unknown": (
         "claims.csv", ",gamma1999-c01,", ",gamma1999-c09,", 3, "gamma1999-c09",
-        "derived_from 'gamma1999-c09' is not a id in claims.csv"),
+        "derived_from 'gamma1999-c09' is not an id in claims.csv"),
     "derived_from a work not cited": (
         "claims.csv", ",gamma1999-c01,", ",alpha2001-c03,", 3, "alpha2001-c03",
         "which this claim's cites (1) do not point to"),
@@ -169,3 +169,25 @@ def test_patterns_never_match_across_lines():
             if field.pattern:
                 value = field.example or "a"
                 assert not re.fullmatch(field.pattern, f"{value}\n{value}"), field.name
+
+
+def test_vocabulary_terms_are_slugs_except_units(data_dir):
+    edit(data_dir / "vocabulary.csv", "population,all-nen,", "population,All NEN,")
+    edit(data_dir / "claims.csv", "all-nen", "All NEN", count=2)
+    found = problems(data_dir)
+    assert f"{location(data_dir / 'vocabulary.csv', 5, 'All NEN')}: population term " \
+           "'All NEN' is not a lowercase slug (letters, digits and . _ / % -)" in found
+    assert len(found) == 1  # the unit '%' is fine, and so are the claims using the term
+
+
+def test_reference_numbers_must_be_positive(data_dir):
+    edit(data_dir / "citations.csv", "alpha2001,3,", "alpha2001,0,")
+    found = problems(data_dir)
+    assert any(p.startswith(location(data_dir / "citations.csv", 4, ",0,") + ": ref_number "
+                            "'0' is not valid") for p in found), found
+
+
+def test_unreadable_vocabulary_is_one_problem_not_thousands(data_dir):
+    edit(data_dir / "vocabulary.csv", "field,term,definition", "field,term,meaning")
+    found = problems(data_dir)
+    assert len(found) == 2, found  # unknown column 'meaning', missing 'definition'
