@@ -46,29 +46,14 @@ def gc_paused():
             gc.enable()
 
 
-def cell_offsets(line: str) -> list[int]:
-    """Character offsets at which each cell of one CSV line starts."""
+def scan_line(line: str) -> tuple[list[int], int | None]:
+    """Where each cell of one CSV line starts, and where its quoting first goes wrong.
+
+    The second item is the offset of the first quote that closes a quoted cell without a
+    comma (or the end of the line) after it, or None when the quoting is sound.
+    """
     offsets = [0]
-    quoted = False
-    i = 0
-    while i < len(line):
-        ch = line[i]
-        if quoted:
-            if ch == '"':
-                if i + 1 < len(line) and line[i + 1] == '"':
-                    i += 1
-                else:
-                    quoted = False
-        elif ch == '"':
-            quoted = True
-        elif ch == ",":
-            offsets.append(i + 1)
-        i += 1
-    return offsets
-
-
-def quote_error_offset(line: str) -> int:
-    """Offset of the first quote that ends a quoted cell without a comma after it."""
+    error = None
     quoted = False
     at_cell_start = True
     i = 0
@@ -78,15 +63,28 @@ def quote_error_offset(line: str) -> int:
             if ch == '"':
                 if line[i + 1: i + 2] == '"':
                     i += 1
-                elif line[i + 1: i + 2] not in ("", ","):
-                    return i
                 else:
                     quoted = False
+                    if error is None and line[i + 1: i + 2] not in ("", ","):
+                        error = i
         elif ch == '"' and at_cell_start:
             quoted = True
+        elif ch == ",":
+            offsets.append(i + 1)
         at_cell_start = not quoted and ch == ","
         i += 1
-    return 0
+    return offsets, error
+
+
+def cell_offsets(line: str) -> list[int]:
+    """Character offsets at which each cell of one CSV line starts."""
+    return scan_line(line)[0]
+
+
+def quote_error_offset(line: str) -> int:
+    """Offset of the first quote that ends a quoted cell too early (0 when none)."""
+    error = scan_line(line)[1]
+    return 0 if error is None else error
 
 
 def _parse_one_row_per_line(lines: list[str]) -> list[list[str]] | None:
