@@ -12,7 +12,7 @@ from typing import Iterable, Iterator, Sequence
 
 import sqlite_utils
 
-from . import schema
+from . import pubmed_cache, schema
 from .csvfile import gc_paused
 from .validate import Dataset, load, parse_cites
 
@@ -29,18 +29,15 @@ class InvalidData(Exception):
 
 def build(db_path: Path | str, data_dir: Path | str) -> dict[str, int]:
     """Validate data_dir and build db_path from it; returns row counts per table."""
-    with gc_paused():
-        return _build(Path(db_path), Path(data_dir))
-
-
-def _build(db_path: Path, data_dir: Path) -> dict[str, int]:
+    db_path = Path(db_path)
     dataset = load(data_dir)
     if not dataset.ok:
         raise InvalidData(dataset)
     tmp = db_path.with_name(f".{db_path.name}.tmp-{os.getpid()}")
     tmp.unlink(missing_ok=True)
     try:
-        counts = _write(tmp, dataset)
+        with gc_paused():
+            counts = _write(tmp, dataset)
         os.replace(tmp, db_path)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -55,7 +52,8 @@ def _write(path: Path, dataset: Dataset) -> dict[str, int]:
     for table in schema.TABLES:
         db.create_table(table.name, table.columns, pk=table.pk,
                         foreign_keys=list(table.foreign_keys))
-    sources, authors, source_authors = _sources_and_authors(dataset["references.csv"])
+    sources, authors, source_authors = _sources_and_authors(dataset["references.csv"],
+                                                            dataset.pubmed)
     rows: dict[str, Iterable[Sequence]] = {
         "vocabulary": _typed(dataset["vocabulary.csv"], schema.VOCABULARY),
         "sources": sources,
@@ -64,6 +62,8 @@ def _write(path: Path, dataset: Dataset) -> dict[str, int]:
         "citations": _typed(dataset["citations.csv"], schema.CITATIONS),
         "claims": _typed(dataset["claims.csv"], schema.CLAIMS),
         "claim_citations": _claim_citations(dataset),
+        "pubmed_records": (tuple(pubmed_cache.record_row(r).values())
+                           for r in dataset.pubmed.values()),
     }
     counts = {}
     with db.conn:
@@ -117,14 +117,24 @@ def _label(key: str, first_author: str, year: str, title: str) -> str:
     return f"{head}: {title if len(title) <= 90 else title[:89] + '…'}"
 
 
-def _sources_and_authors(references) -> tuple[list[tuple], list[tuple], list[tuple]]:
-    """Rows of sources, authors and source_authors; author ids in order of appearance."""
+def _sources_and_authors(references, records: dict[str, dict]
+                         ) -> tuple[list[tuple], list[tuple], list[tuple]]:
+    """Rows of sources, authors and source_authors; author ids in order of appearance.
+
+    Blank curated fields are filled from the cached PubMed record, if there is one.
+    """
     columns = schema.REFERENCES.columns
-    key_at, authors_at, year_at, title_at = (
-        columns.index(c) for c in ("key", "authors", "year", "title"))
+    key_at, authors_at, year_at, title_at, pmid_at = (
+        columns.index(c) for c in ("key", "authors", "year", "title", "pmid"))
     sources, links = [], []
     ids: dict[str, int] = {}
     for row in _typed(references, schema.REFERENCES):
+        record = records.get(row[pmid_at]) if row[pmid_at] else None
+        extra = dict.fromkeys(schema.PUBMED_SOURCE_COLUMNS)
+        if record:
+            source = dict(zip(columns, row))
+            extra = pubmed_cache.fill(source, record)
+            row = tuple(source.values())
         key = row[key_at]
         names, complete = split_authors(row[authors_at] or "")
         for position, name in enumerate(names, start=1):
@@ -132,8 +142,10 @@ def _sources_and_authors(references) -> tuple[list[tuple], list[tuple], list[tup
         first = names[0].rsplit(" ", 1)[0] if names and " " in names[0] else (
             names[0] if names else "")
         label = _label(key, first, str(row[year_at] or ""), row[title_at] or "")
+        if extra["retracted"]:
+            label = "RETRACTED " + label
         sources.append((*row, first or None, (1 if complete else 0) if names else None,
-                        label))
+                        label, *extra.values()))
     return sources, [(i, name) for name, i in ids.items()], links
 
 

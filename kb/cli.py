@@ -86,7 +86,10 @@ def _stale(db: Path, data_dir: Path) -> bool:
     if not db.exists():
         return True
     built = db.stat().st_mtime
-    return any(p.stat().st_mtime > built for p in data_dir.glob("*.csv"))
+    cache = data_dir / "pubmed"
+    inputs = [*data_dir.glob("*.csv"), *([cache, *cache.glob("*.xml.gz")] if cache.is_dir()
+                                         else [])]
+    return any(p.stat().st_mtime > built for p in inputs)
 
 
 @cli.command()
@@ -121,3 +124,118 @@ def datasette_settings() -> list[str]:
         "default_facet_size": "15",
     }
     return [arg for name, value in settings.items() for arg in ("--setting", name, value)]
+
+
+def _cache(data_dir: Path):
+    from ingest.cache import Cache
+
+    return Cache(data_dir / "pubmed")
+
+
+def _network_errors(fn):
+    """Unreachable or failing E-utilities: one clear line, exit status 2."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        from ingest.entrez import EntrezError
+
+        try:
+            return fn(*args, **kwargs)
+        except EntrezError as e:
+            click.echo(f"kb {fn.__name__}: {e}; nothing more was changed", err=True)
+            sys.exit(2)
+
+    return wrapper
+
+
+@cli.command()
+@data_option
+@click.option("--pmid", "pmids", multiple=True, help="A PMID to fetch (repeatable).")
+@click.option("--query", help="A PubMed search; every record it finds is fetched.")
+@click.option("--refs-of", "refs_of", multiple=True,
+              help="A PMID whose reference list (and itself) to fetch.")
+@click.option("--cited-by", "cited_by", multiple=True,
+              help="A PMID whose citing papers to fetch.")
+@click.option("--missing", is_flag=True,
+              help="Every PMID in references.csv without a cached record.")
+@click.option("--load", "load", multiple=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Ingest a saved efetch answer or a PubMed baseline/update file "
+              "(.xml or .xml.gz); no network.")
+@click.option("--refresh", is_flag=True, help="Fetch again records already cached.")
+@_network_errors
+def fetch(data_dir, pmids, query, refs_of, cited_by, missing, load, refresh):
+    """Fetch PubMed records into the raw cache data/pubmed/ (the only network step).
+
+    Uses NCBI_EMAIL, NCBI_API_KEY and NCBI_EUTILS_URL from the environment.
+
+    Example: kb fetch --pmid 28487601 --refs-of 28487601 --missing
+    """
+    from ingest import entrez, pubmed
+
+    from . import fetch as fetching
+
+    cache = _cache(data_dir)
+    outcome = fetching.Outcome()
+    if not any([pmids, query, refs_of, cited_by, missing, load]):
+        raise click.UsageError("say what to fetch: --pmid, --query, --refs-of, --cited-by, "
+                               "--missing or --load")
+    for pmid in (*pmids, *refs_of, *cited_by):
+        if not pmid.isdigit():
+            raise click.BadParameter(f"{pmid!r} is not a PMID (digits only)")
+    if load:
+        try:
+            fetching.load_files(cache, load, outcome)
+        except pubmed.PubmedParseError as e:
+            click.echo(f"kb fetch: {e}; nothing from that file was saved", err=True)
+            sys.exit(1)
+    wanted = list(pmids)
+    if missing:
+        wanted += fetching.missing_pmids(data_dir, cache)
+    if refs_of or cited_by or wanted or query:
+        client = entrez.Client()
+        for pmid in refs_of:
+            wanted += [pmid, *fetching.linked_pmids(client, cache, pmid, entrez.REFS, outcome)]
+        for pmid in cited_by:
+            wanted += fetching.linked_pmids(client, cache, pmid, entrez.CITED_IN, outcome)
+        todo = len(set(wanted))
+        with click.progressbar(length=todo, label="fetching PubMed records", file=sys.stderr,
+                               show_pos=True, hidden=not sys.stderr.isatty()) as bar:
+            fetching.fetch_pmids(client, cache, wanted, refresh, outcome, bar.update)
+        if query:
+            fetching.fetch_query(client, cache, query, refresh, outcome)
+    for note in outcome.notes:
+        click.echo(note, err=True)
+    click.echo(f"saved {len(outcome.saved)} records to {cache.root}/ "
+               f"({len(outcome.skipped)} already cached, {len(outcome.deleted)} deleted)")
+    if (refs_of or cited_by or wanted or query) and not os.environ.get("NCBI_EMAIL"):
+        click.echo("note: NCBI_EMAIL is not set; NCBI asks for an e-mail address with "
+                   "every request", err=True)
+    if outcome.not_found:
+        click.echo("not found in PubMed: " + ", ".join(outcome.not_found), err=True)
+        sys.exit(1)
+
+
+@cli.command()
+@data_option
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the proposals (default DATA/pubmed/proposed_pmids.csv).")
+@_network_errors
+def resolve(data_dir, output):
+    """Propose PMIDs for references without one (ECitMatch, then a title check).
+
+    Writes a review file for a curator; references.csv is never edited.
+
+    Example: kb resolve -o proposed_pmids.csv
+    """
+    from ingest import entrez
+
+    from . import fetch as fetching
+
+    output = output or data_dir / "pubmed" / "proposed_pmids.csv"
+    proposals = fetching.resolve(entrez.Client(), _cache(data_dir), data_dir)
+    fetching.write_proposals(output, proposals)
+    accepted = sum(p["decision"] == "accept" for p in proposals)
+    click.echo(f"{len(proposals)} references without a PMID: {accepted} proposed "
+               f"(title score >= {fetching.TITLE_MATCH_SCORE}); see {output}")

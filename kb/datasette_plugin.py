@@ -24,7 +24,8 @@ DOI = "https://doi.org/{}"
 LINKS = {"pmid": PUBMED, "pmcid": PMC, "doi": DOI}
 # columns in views and canned queries that hold a key of one of our tables
 KEY_COLUMNS = {"claim_id": "claims", "source_key": "sources", "cited_key": "sources",
-               "citing_key": "sources", "derived_from": "claims"}
+               "citing_key": "sources", "derived_from": "claims",
+               "pubmed_pmid": "pubmed_records"}
 IDENTIFIER_COLUMNS = ("pmid", "pmcid", "doi")
 NUMBER_COLUMNS = ("value", "low", "high")
 UNVERIFIED = Markup('<em class="unverified" title="not yet verified: blank until a page or '
@@ -160,6 +161,12 @@ ROW_PANELS = {
             from claim_citations join claims on claims.id = claim_citations.claim_id
             where claim_citations.cited_key = :key order by claims.id""",
          "No curated claim cites this work yet."),
+        ("PubMed record", """
+            select pubmed_records.pmid as pubmed_pmid, pubmed_records.title as label,
+                   pubmed_records.retracted
+            from sources join pubmed_records on pubmed_records.pmid = sources.pmid
+            where sources.key = :key""",
+         None),
         ("Reference list", """
             select citations.ref_number, citations.cited_key,
                    coalesce(cited.label, citations.cited_as) as label, cited.pmid, cited.doi
@@ -189,7 +196,8 @@ def extra_template_vars(template, database, table, view_name, request, datasette
                 row["links"] = {
                     name: datasette.urls.row(database, KEY_COLUMNS[name],
                                              tilde_encode(str(row[name])))
-                    for name in ("claim_id", "cited_key", "source_key") if row.get(name)}
+                    for name in ("claim_id", "cited_key", "source_key", "pubmed_pmid")
+                    if row.get(name)}
                 row["identifiers"] = [
                     (kind.upper(), LINKS[kind].format(quote(str(row[kind]), safe="/:;()._-")),
                      row[kind]) for kind in ("pmid", "doi") if row.get(kind)]

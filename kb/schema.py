@@ -196,6 +196,9 @@ def _descriptions(data_file: DataFile) -> dict[str, str]:
     return {f.name: f.description for f in data_file.fields}
 
 
+PUBMED_SOURCE_COLUMNS = {"abstract": str, "mesh": str, "publication_types": str,
+                         "journal_abbrev": str, "retracted": int, "from_pubmed": str}
+
 TABLES: tuple[Table, ...] = (
     Table(
         name="vocabulary",
@@ -209,10 +212,10 @@ TABLES: tuple[Table, ...] = (
         description="Every known work, from data/references.csv. Blank identifiers are "
         "not yet verified.",
         columns={**_types(REFERENCES), "first_author": str, "authors_complete": int,
-                 "label": str},
+                 "label": str, **PUBMED_SOURCE_COLUMNS},
         pk="key",
         indexes=(("pmid",), ("doi",), ("year",)),
-        fts=("title", "authors", "journal", "notes"),
+        fts=("title", "authors", "journal", "notes", "abstract"),
         label_column="label",
         column_descriptions={
             **_descriptions(REFERENCES),
@@ -220,6 +223,13 @@ TABLES: tuple[Table, ...] = (
             "authors_complete": "1 when the author list is complete, 0 when it ends in "
             "'et al.', blank when no author is known.",
             "label": "Short readable name: first author, year and title.",
+            "abstract": "Abstract from the cached PubMed record.",
+            "mesh": "MeSH headings from the cached PubMed record (JSON list).",
+            "publication_types": "PubMed publication types (JSON list).",
+            "journal_abbrev": "Journal abbreviation from PubMed.",
+            "retracted": "1 when PubMed records a retraction of this work.",
+            "from_pubmed": "Fields blank in references.csv and filled from the cached "
+            "PubMed record (curated fields always win).",
         },
     ),
     Table(
@@ -273,6 +283,30 @@ TABLES: tuple[Table, ...] = (
             "ref_number": "A reference number the claim cites.",
             "citing_key": "The work that states the claim (whose list is numbered).",
             "cited_key": "The cited work; blank while the list entry is not known.",
+        },
+    ),
+)
+
+TABLES = TABLES + (
+    Table(
+        name="pubmed_records",
+        description="The cached PubMed records (data/pubmed/), as PubMed has them.",
+        columns={"pmid": str, "kind": str, "title": str, "authors": str,
+                 "authors_complete": int, "journal": str, "journal_abbrev": str,
+                 "year": int, "pub_date": str, "volume": str, "issue": str, "pages": str,
+                 "doi": str, "pmcid": str, "abstract": str, "publication_types": str,
+                 "mesh": str, "keywords": str, "language": str, "references": str,
+                 "comments_corrections": str, "retracted": int},
+        pk="pmid",
+        indexes=(("doi",),),
+        fts=("title", "abstract"),
+        label_column="title",
+        column_descriptions={
+            "kind": "article or book",
+            "references": "The record's reference list (JSON), as PubMed has it.",
+            "comments_corrections": "Errata, retractions, comments (JSON list of type, "
+            "source, PMID).",
+            "retracted": "1 when a retraction is recorded.",
         },
     ),
 )

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
-from . import schema
+from . import pubmed_cache, schema
 from .csvfile import CsvFile, Problem, gc_paused
 
 INTEGER = r"-?[0-9]+"
@@ -33,6 +33,7 @@ class Dataset:
     data_dir: Path
     files: dict[str, CsvFile] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    pubmed: dict[str, dict] = field(default_factory=dict)  # cached records by PMID
 
     def __getitem__(self, name: str) -> CsvFile:
         return self.files[name]
@@ -50,13 +51,17 @@ class Dataset:
 
 
 def load(data_dir: Path | str) -> Dataset:
-    """Read and check every data file in data_dir."""
+    """Read and check every data file in data_dir, and the PubMed cache beside them."""
+    data_dir = Path(data_dir)
+    # the XML parsers leave cyclic garbage behind, so the collector runs while the cache
+    # is read; it is paused for the CSV files, whose millions of rows all stay alive
+    records, cache_problems = pubmed_cache.read(data_dir, _display(data_dir, "pubmed"))
     with gc_paused():
-        return _load(Path(data_dir))
+        return _load(data_dir, records, cache_problems)
 
 
-def _load(data_dir: Path) -> Dataset:
-    dataset = Dataset(data_dir)
+def _load(data_dir: Path, records: dict[str, dict], cache_problems: list[Problem]) -> Dataset:
+    dataset = Dataset(data_dir, pubmed=records, problems=list(cache_problems))
     for spec in schema.FILES:
         dataset.files[spec.name] = CsvFile(data_dir / spec.name, _display(data_dir, spec.name))
     usable = {name: _check_header(dataset[name], schema.FILES_BY_NAME[name])
@@ -68,6 +73,8 @@ def _load(data_dir: Path) -> Dataset:
             _check_unique(dataset[spec.name], spec)
     if usable["vocabulary.csv"]:
         _check_terms(dataset["vocabulary.csv"])
+    if usable["references.csv"]:
+        pubmed_cache.check(dataset["references.csv"], records)
     if all(usable.values()):
         _check_references(dataset)
         _check_cites(dataset)

@@ -1,0 +1,113 @@
+"""The cached PubMed records as the build sees them: read, compared with the curated
+references, and merged into `sources` (curated fields always win)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from rapidfuzz import fuzz
+
+from ingest import pubmed
+from ingest.cache import Cache
+
+from . import schema
+from .csvfile import CsvFile, Problem
+
+TITLE_AGREEMENT = 90  # rapidfuzz ratio of normalised titles below which we report it
+# sources columns a cached record may fill when the curated cell is blank
+FILLABLE = ("pmcid", "doi", "title", "journal", "year", "volume", "issue", "pages")
+
+
+def read(data_dir: Path, display: str) -> tuple[dict[str, dict], list[Problem]]:
+    """Every cached record by PMID, and a problem for each unreadable cache file."""
+    records: dict[str, dict] = {}
+    problems: list[Problem] = []
+    for path in Cache(Path(data_dir) / "pubmed").files():
+        name = f"{display}/{path.name}"
+        pmid = path.name[: -len(".xml.gz")]
+        try:
+            found = [r for r in pubmed.parse(path) if not r.get("deleted")]
+        except (pubmed.PubmedParseError, OSError, EOFError) as e:
+            problems.append(Problem(name, 1, 1, f"unreadable cached record: {e}; fetch it "
+                                    f"again with kb fetch --refresh --pmid {pmid}"))
+            continue
+        if [r["pmid"] for r in found] != [pmid]:
+            problems.append(Problem(name, 1, 1, "a cache file must hold exactly the record "
+                                    f"of PMID {pmid}; it holds "
+                                    f"{[r['pmid'] for r in found] or 'none'}"))
+            continue
+        records[pmid] = found[0]
+    return records, problems
+
+
+def _norm(title: str) -> str:
+    from .validate import normalise_title
+
+    return normalise_title(title)
+
+
+def check(references: CsvFile, records: dict[str, dict]) -> None:
+    """Report curated title, year and DOI that disagree with the cached PubMed record."""
+    for row, cells in enumerate(references.dicts()):
+        record = records.get(cells["pmid"])
+        if not record:
+            continue
+
+        def report(column: str, message: str) -> None:
+            references.problem(*references.location(row, column),
+                               f"{message} in the cached PubMed record {cells['pmid']}; "
+                               "correct one of them, or explain in notes and fix the record")
+
+        if cells["title"] and record["title"]:
+            score = fuzz.ratio(_norm(cells["title"]), _norm(record["title"]))
+            if score < TITLE_AGREEMENT:
+                report("title", f"title differs (agreement {score:.0f}/100) from "
+                       f"{record['title']!r}")
+        if cells["year"].isdigit() and record["year"] and int(cells["year"]) != record["year"]:
+            report("year", f"year {cells['year']} is {record['year']}")
+        if cells["doi"] and record["doi"] and cells["doi"].casefold() != record["doi"].casefold():
+            report("doi", f"doi {cells['doi']} is {record['doi']}")
+
+
+JSON_COLUMNS = ("publication_types", "mesh", "keywords", "language", "references",
+                "comments_corrections")
+
+
+def record_row(record: dict) -> dict:
+    """A pubmed_records row, its columns in the table's order."""
+    row = {}
+    for column in schema.TABLES_BY_NAME["pubmed_records"].columns:
+        if column == "authors":
+            row[column] = "; ".join(record.get("authors") or []) or None
+        elif column in ("authors_complete", "retracted"):
+            row[column] = int(bool(record.get(column, column == "authors_complete")))
+        elif column in JSON_COLUMNS:
+            row[column] = json.dumps(record.get(column) or [], ensure_ascii=False)
+        else:
+            row[column] = record.get(column)
+    return row
+
+
+def fill(source: dict, record: dict | None) -> dict:
+    """The PubMed-derived columns of a sources row; blank curated fields are filled."""
+    extra = dict.fromkeys(schema.PUBMED_SOURCE_COLUMNS)
+    if not record:
+        return extra
+    filled = []
+    authors = "; ".join(record.get("authors") or [])
+    if authors and not record.get("authors_complete", True):
+        authors += "; et al."
+    offered = {**{c: record.get(c) for c in FILLABLE}, "authors": authors}
+    for column, value in offered.items():
+        if source.get(column) in (None, "") and value not in (None, ""):
+            source[column] = value
+            filled.append(column)
+    extra.update(abstract=record.get("abstract"),
+                 mesh=json.dumps(record.get("mesh") or [], ensure_ascii=False),
+                 publication_types=json.dumps(record.get("publication_types") or [],
+                                              ensure_ascii=False),
+                 journal_abbrev=record.get("journal_abbrev"),
+                 retracted=int(bool(record.get("retracted"))),
+                 from_pubmed=", ".join(filled) or None)
+    return extra
