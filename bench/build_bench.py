@@ -24,12 +24,9 @@ from __future__ import annotations
 
 import argparse
 import csv
-import datetime
 import json
 import os
-import platform
 import random
-import resource
 import shlex
 import sqlite3
 import statistics
@@ -37,6 +34,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+from machine import describe, peak_rss_mib
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
@@ -338,22 +337,6 @@ def measure_here(name: str, data_dir: Path, db_path: Path) -> dict:
     return {"seconds": seconds, "peak_mib": peak_rss_mib()}
 
 
-def peak_rss_mib() -> float:
-    """Peak resident memory of this process, in MiB.
-
-    Linux's VmHWM where there is one: a child's `ru_maxrss` also counts its parent's
-    memory at the moment of the fork (the kernel carries the high-water mark across
-    exec), which would credit the generator's memory to every measurement.
-    """
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-
-
 def measure(name: str, data_dir: Path, out: Path) -> dict:
     """Run one measurement in a fresh child process and return what it reports."""
     command = [sys.executable, __file__, "--child", name, "--out", str(out)]
@@ -367,34 +350,7 @@ def measure(name: str, data_dir: Path, out: Path) -> dict:
 
 
 def machine() -> list[tuple[str, str]]:
-    import sqlite_utils  # noqa: F401
-    from importlib.metadata import version
-
-    cpu = "unknown"
-    mem = "unknown"
-    try:
-        cpu = next(line.split(":", 1)[1].strip()
-                   for line in Path("/proc/cpuinfo").read_text().splitlines()
-                   if line.startswith("model name"))
-        kib = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text()
-                   .splitlines() if line.startswith("MemTotal"))
-        mem = f"{kib / 1024 ** 2:.1f} GiB"
-    except (OSError, StopIteration):
-        pass
-    now = datetime.datetime.now(datetime.timezone.utc)
-    commit = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=REPO,
-                            capture_output=True, text=True).stdout.strip() or "unknown"
-    return [
-        ("date", now.strftime("%Y-%m-%d %H:%M UTC")),
-        ("commit", commit),
-        ("CPU", f"{os.cpu_count()} × {cpu} (nproc {len(os.sched_getaffinity(0))})"),
-        ("RAM", mem),
-        ("OS", platform.platform()),
-        ("Python", platform.python_version()),
-        ("SQLite", sqlite3.sqlite_version),
-        ("sqlite-utils", version("sqlite-utils")),
-        ("rapidfuzz", version("rapidfuzz")),
-    ]
+    return describe(("sqlite-utils", "rapidfuzz"))
 
 
 def report(results: dict[str, list[dict]], args, data_dir: Path, command: str) -> str:

@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import shutil
 import statistics
 import subprocess
 import sys
 import tarfile
-import time
 from pathlib import Path
+
+from machine import describe
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -30,6 +30,7 @@ FILES = ("pubmed20n0014.xml.gz", "pubmed21n1298.xml.gz")
 
 CHILD = r"""
 import json, sys, time
+sys.path.insert(0, "bench")
 from kb.cli import cli
 args = json.loads(sys.argv[1])
 started = time.perf_counter()
@@ -39,8 +40,8 @@ except SystemExit as e:
     if e.code:
         raise
 seconds = time.perf_counter() - started
-peak = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM"))
-print(json.dumps({"seconds": seconds, "peak_mib": peak / 1024}))
+from machine import peak_rss_mib
+print(json.dumps({"seconds": seconds, "peak_mib": peak_rss_mib()}))
 """
 
 
@@ -99,8 +100,7 @@ def main() -> None:
         totals[f] = totals.get(f, 0) + med
     lines += ["", *(f"- {f}: fetch --load + build, {t:.1f} s (medians)"
                     for f, t in totals.items())]
-    machine = [f"- date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
-               f"- CPU: {_cpu()} (nproc {_nproc()})", f"- Python: {platform.python_version()}"]
+    machine = [f"- {name}: {value}" for name, value in describe(("biopython", "defusedxml"))]
     report = "\n".join(["# Ingest benchmark results", "",
                         "Command: `.venv/bin/python bench/ingest_bench.py`", "",
                         f"Inputs: {', '.join(FILES)} from the {SDIST} sdist (PyPI); "
@@ -108,19 +108,6 @@ def main() -> None:
                         "", "Machine:", "", *machine, ""])
     options.results.write_text(report, encoding="utf-8")
     print(report)
-
-
-def _cpu() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor()
-
-
-def _nproc() -> int:
-    import os
-
-    return os.cpu_count() or 0
 
 
 if __name__ == "__main__":

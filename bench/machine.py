@@ -1,0 +1,63 @@
+"""What every benchmark reports about where it ran, and its peak memory."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+import resource
+import sqlite3
+import subprocess
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def peak_rss_mib() -> float:
+    """Peak resident memory of this process, in MiB.
+
+    Linux's VmHWM where there is one: a child's `ru_maxrss` also counts its parent's
+    memory at the moment of the fork (the kernel carries the high-water mark across
+    exec), which would credit the parent's memory to every measurement.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def _version(package: str) -> str:
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return "not installed"
+
+
+def describe(packages: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    """(name, value) pairs: date, commit, CPU, RAM, OS, Python, SQLite, packages."""
+    cpu, mem = "unknown", "unknown"
+    try:
+        cpu = next(line.split(":", 1)[1].strip()
+                   for line in Path("/proc/cpuinfo").read_text().splitlines()
+                   if line.startswith("model name"))
+        kib = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text()
+                   .splitlines() if line.startswith("MemTotal"))
+        mem = f"{kib / 1024 ** 2:.1f} GiB"
+    except (OSError, StopIteration):
+        pass
+    commit = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=REPO,
+                            capture_output=True, text=True).stdout.strip() or "unknown"
+    return [
+        ("date", datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")),
+        ("commit", commit),
+        ("CPU", f"{os.cpu_count()} × {cpu} (nproc {len(os.sched_getaffinity(0))})"),
+        ("RAM", mem),
+        ("OS", platform.platform()),
+        ("Python", platform.python_version()),
+        ("SQLite", sqlite3.sqlite_version),
+        *((name, _version(name)) for name in packages),
+    ]
