@@ -13,8 +13,10 @@ Files are gzip with a zero timestamp, so the same record gives the same bytes.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Iterator
@@ -40,6 +42,24 @@ def _gzip(data: bytes) -> bytes:
     return gzip.compress(data, compresslevel=6, mtime=0)
 
 
+def record_file(record_xml: bytes) -> bytes:
+    """The bytes of a cache file holding one record."""
+    return _gzip(HEADER + record_xml.strip() + FOOTER)
+
+
+class Staging:
+    """Records written aside, one file each, until Cache.staging moves them in."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    def save_record(self, pmid: str, record_xml: bytes) -> None:
+        (self.folder / f"{pmid}.xml.gz").write_bytes(record_file(record_xml))
+
+    def discard(self, pmid: str) -> None:
+        (self.folder / f"{pmid}.xml.gz").unlink(missing_ok=True)
+
+
 class Cache:
     def __init__(self, root: Path | str):
         self.root = Path(root)
@@ -59,7 +79,20 @@ class Cache:
         return {p.name[: -len(".xml.gz")] for p in self.root.glob("*.xml.gz")}
 
     def save_record(self, pmid: str, record_xml: bytes) -> None:
-        write_atomic(self.path(pmid), _gzip(HEADER + record_xml.strip() + FOOTER))
+        write_atomic(self.path(pmid), record_file(record_xml))
+
+    @contextlib.contextmanager
+    def staging(self):
+        """A folder to write records into first; moved into the cache only when the
+        block ends without an error, removed with whatever it holds otherwise."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        folder = Path(tempfile.mkdtemp(prefix=".staging-", dir=self.root))
+        try:
+            yield Staging(folder)
+            for staged in sorted(folder.glob("*.xml.gz")):
+                os.replace(staged, self.root / staged.name)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
 
     def delete_record(self, pmid: str) -> bool:
         path = self.path(pmid)

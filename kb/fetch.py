@@ -115,13 +115,24 @@ def linked_pmids(client: entrez.Client, cache: Cache, pmid: str, linkname: str,
 def load_files(cache: Cache, paths: Iterable[Path], outcome: Outcome | None = None) -> Outcome:
     """Ingest saved efetch answers or PubMed baseline/update files, without a network.
 
-    Each file is parsed in full before any of it is written, so a broken file changes
-    nothing.
+    Records stream into a staging folder and move into the cache only once the whole
+    file has parsed, so a broken file changes nothing, in constant memory whatever the
+    file's size. Deletions (DeleteCitation) are applied after the records.
     """
     outcome = outcome or Outcome()
     for path in paths:
-        records = list(pubmed.parse(path, keep_xml=True))
-        save(cache, records, outcome)
+        saved, deleted = [], []
+        with cache.staging() as staging:
+            for record in pubmed.parse(path, keep_xml=True):
+                if record.get("deleted"):
+                    deleted.append(record["pmid"])
+                    staging.discard(record["pmid"])
+                else:
+                    staging.save_record(record["pmid"], record["xml"])
+                    saved.append(record["pmid"])
+        gone = set(deleted)
+        outcome.saved.extend(dict.fromkeys(p for p in saved if p not in gone))
+        outcome.deleted.extend(p for p in deleted if cache.delete_record(p))
     return outcome
 
 

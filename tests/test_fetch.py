@@ -256,6 +256,7 @@ def test_load_of_a_broken_file_saves_nothing(run, data, tmp_path):
     assert result.exit_code == 1
     assert "nothing from that file was saved" in result.output
     assert cached(data) == []
+    assert list((data / "pubmed").glob(".staging-*")) == []
 
 
 def test_resolve_proposes_pmids_only_when_titles_agree(run, data, standin, tmp_path):
