@@ -179,7 +179,7 @@ ROW_PANELS = {
 
 @hookimpl
 def extra_template_vars(template, database, table, view_name, request, datasette):
-    if view_name != "row" or table not in ROW_PANELS or request is None:
+    if view_name != "row" or table not in schema.TABLES_BY_NAME or request is None:
         return {}
     db = datasette.databases.get(database)
     if db is None or not is_knowledge_base(getattr(db, "path", None)):
@@ -190,7 +190,7 @@ def extra_template_vars(template, database, table, view_name, request, datasette
 
         key = tilde_decode(request.url_vars.get("pks", ""))
         result = []
-        for title, sql, empty in ROW_PANELS[table]:
+        for title, sql, empty in ROW_PANELS.get(table, ()):
             rows = [dict(r) for r in (await db.execute(sql, {"key": key})).rows]
             for row in rows:
                 row["links"] = {

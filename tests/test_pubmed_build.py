@@ -118,3 +118,18 @@ def test_retracted_work_is_flagged(run, data, tmp_path):
     assert source["retracted"] == 1
     assert source["label"].startswith("RETRACTED ")
     assert db["pubmed_records"].get("399298")["retracted"] == 1
+
+
+def test_source_page_links_its_pubmed_record(run, data, tmp_path):
+    import asyncio
+
+    from datasette.app import Datasette
+
+    build(run, data, tmp_path / "kb.db")
+    datasette = Datasette([str(tmp_path / "kb.db")])
+    page = asyncio.run(datasette.client.get("/kb/sources/vet1979")).text
+    panel = page[page.index("<h2>PubMed record</h2>"):]
+    assert f'<a href="/kb/pubmed_records/399298">{TITLE_399298}</a>' in panel
+    record = asyncio.run(datasette.client.get("/kb/pubmed_records/399298")).text
+    assert 'class="kb-record"' in record
+    assert '<a href="https://pubmed.ncbi.nlm.nih.gov/399298/">399298</a>' in record
