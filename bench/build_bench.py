@@ -328,7 +328,7 @@ RUNNERS = {"baseline": run_baseline, "validate": run_validate, "build": run_buil
 def measure_here(name: str, data_dir: Path, db_path: Path) -> dict:
     """Run one measurement in this process; imports are done before the clock starts."""
     if name != "baseline":
-        import kb.build  # noqa: F401  (the import cost is not part of the measurement)
+        import kb.build  # noqa: F401 (the import cost is not part of the measurement)
     db_path.unlink(missing_ok=True)
     start = time.perf_counter()
     RUNNERS[name](data_dir, db_path)

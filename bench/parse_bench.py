@@ -18,6 +18,13 @@ Usage (from the repository root):
      floor        defusedxml's parser feeding ElementTree's C TreeBuilder, records
                   detached as they complete, no field read: what building the tree
                   alone costs, i.e. the ceiling for any ElementTree-based parser
+     lxml-floor   the lxml alternative's floor: lxml.etree.XMLPullParser (libxml2;
+                  resolve_entities=False, no_network=True, load_dtd=False) fed the same
+                  pieces, each finished record cleared and detached, no field read
+     lxml         an lxml backend that was tried and not adopted: that XMLPullParser,
+                  with ingest.pubmed's own field functions (_article, _book) reading
+                  each record element (they give the same records as ours on both
+                  files); lxml-xml adds each record's XML by lxml's C tostring
      pubmed-parser  pubmed_parser.parse_medline_xml(path, author_list=True,
                   reference_list=True): its own record dicts, authors and references
                   included (pip install pubmed-parser==0.5.1 into the venv to run it)
@@ -37,12 +44,9 @@ Usage (from the repository root):
 from __future__ import annotations
 
 import argparse
-import datetime
 import gzip
 import io
 import json
-import os
-import platform
 import shutil
 import statistics
 import subprocess
@@ -51,11 +55,14 @@ import tarfile
 import time
 from pathlib import Path
 
+from machine import describe, peak_rss_mib
+
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 SDIST = "pubmed_parser-0.5.1.tar.gz"
 FILES = ("pubmed20n0014.xml.gz", "pubmed21n1298.xml.gz")
-MEASUREMENTS = ("ours", "ours-xml", "floor", "pubmed-parser", "biopython")
+MEASUREMENTS = ("ours", "ours-xml", "floor", "lxml-floor", "lxml", "lxml-xml",
+                "pubmed-parser", "biopython")
 BASELINES = ("pubmed-parser", "biopython")
 TARGET_RATIO = 3.0
 TARGET_PEAK_MIB = 300.0
@@ -104,6 +111,14 @@ def prepare(name: str):
         from ingest import pubmed
 
         return lambda path: _floor(path, pubmed)
+    if name in ("lxml-floor", "lxml", "lxml-xml"):
+        sys.path.insert(0, str(REPO))
+        from lxml import etree
+
+        from ingest import pubmed as ours
+
+        return lambda path: _lxml(path, ours, etree, fields=name != "lxml-floor",
+                                  keep_xml=name == "lxml-xml")
     if name == "pubmed-parser":
         import pubmed_parser
 
@@ -161,6 +176,32 @@ def _floor(path: Path, pubmed) -> int:
     return count + sum(1 for el in state["root"] if el.tag != "DeleteCitation")
 
 
+def _lxml(path: Path, pubmed, etree, fields: bool, keep_xml: bool) -> int:
+    """The lxml backend tried in place of expat + ElementTree (not adopted; see
+    PARSE_RESULTS.md): records as ours gives them when fields, else just the count."""
+    parser = etree.XMLPullParser(
+        events=("end",), tag=("PubmedArticle", "PubmedBookArticle", "DeleteCitation"),
+        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+    count = 0
+    with open(path, "rb") as f:
+        for data in pubmed._pieces(f):
+            parser.feed(data)
+            for _, el in parser.read_events():
+                tag = el.tag
+                if tag != "DeleteCitation":
+                    count += 1
+                    if fields:
+                        rec = pubmed._article(el) if tag == "PubmedArticle" else pubmed._book(el)
+                        if keep_xml:
+                            rec["xml"] = etree.tostring(el, encoding="utf-8")
+                el.clear(keep_tail=False)
+                parent = el.getparent()
+                while el.getprevious() is not None:
+                    del parent[0]
+    parser.close()
+    return count
+
+
 def measure_here(name: str, path: Path) -> dict:
     try:
         run = prepare(name)
@@ -170,14 +211,6 @@ def measure_here(name: str, path: Path) -> dict:
     records = run(path)
     seconds = time.perf_counter() - start
     return {"seconds": seconds, "records": records, "peak_mib": peak_rss_mib()}
-
-
-def peak_rss_mib() -> float:
-    """This process's resident high-water mark (VmHWM), in MiB."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    raise SystemExit("no VmHWM in /proc/self/status (this benchmark needs Linux)")
 
 
 def measure(name: str, path: Path) -> dict:
@@ -193,40 +226,7 @@ def measure(name: str, path: Path) -> dict:
 
 
 def machine() -> list[tuple[str, str]]:
-    from importlib.metadata import PackageNotFoundError, version
-    from pyexpat import EXPAT_VERSION
-
-    def ver(package):
-        try:
-            return version(package)
-        except PackageNotFoundError:
-            return "not installed"
-
-    cpu, mem = "unknown", "unknown"
-    try:
-        cpu = next(line.split(":", 1)[1].strip()
-                   for line in Path("/proc/cpuinfo").read_text().splitlines()
-                   if line.startswith("model name"))
-        kib = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text()
-                   .splitlines() if line.startswith("MemTotal"))
-        mem = f"{kib / 1024 ** 2:.1f} GiB"
-    except (OSError, StopIteration):
-        pass
-    commit = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=REPO,
-                            capture_output=True, text=True).stdout.strip() or "unknown"
-    return [
-        ("date", datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")),
-        ("commit", commit),
-        ("CPU", f"{os.cpu_count()} × {cpu} (nproc {len(os.sched_getaffinity(0))})"),
-        ("RAM", mem),
-        ("OS", platform.platform()),
-        ("Python", platform.python_version()),
-        ("expat", EXPAT_VERSION),
-        ("defusedxml", ver("defusedxml")),
-        ("biopython", ver("biopython")),
-        ("pubmed-parser", ver("pubmed-parser")),
-        ("lxml (used by pubmed-parser)", ver("lxml")),
-    ]
+    return describe(("biopython", "defusedxml", "pubmed-parser", "lxml"))
 
 
 def rate(runs: list[dict], how) -> float:
@@ -276,6 +276,12 @@ def report(results: dict, paths: list[Path], names: list[str], args, command: st
             notes.append(f"- {path.name}: building the ElementTree alone (floor) runs at "
                          f"{floor:,.0f} records/s = {floor / max(baselines.values()):.2f}× the "
                          f"faster baseline, before a single field is read.")
+        if "lxml-floor" in names and baselines and \
+                not any("error" in r for r in runs["lxml-floor"]):
+            floor = rate(runs["lxml-floor"], statistics.median)
+            notes.append(f"- {path.name}: building lxml's tree alone (lxml-floor) runs at "
+                         f"{floor:,.0f} records/s = {floor / max(baselines.values()):.2f}× the "
+                         f"faster baseline, before a single field is read.")
     each = []
     for path in paths:
         for name in names:
@@ -299,6 +305,7 @@ def report(results: dict, paths: list[Path], names: list[str], args, command: st
         f"Every run, in seconds, in the order run within each file and measurement "
         f"(interleaved, {args.repeat} rounds): " + "; ".join(each) + ".",
         "",
+        *lxml_trial(results, paths, names),
         "Machine:",
         "",
         *(f"- {k}: {v}" for k, v in machine()),
@@ -313,6 +320,35 @@ def report(results: dict, paths: list[Path], names: list[str], args, command: st
         "",
     ]
     return "\n".join(lines)
+
+
+def lxml_trial(results: dict, paths: list[Path], names: list[str]) -> list[str]:
+    """A paragraph on the lxml backend that was tried, when it was measured."""
+    wanted = ("ours", "ours-xml", "lxml-floor", "lxml", "lxml-xml")
+    if not all(n in names for n in wanted):
+        return []
+    parts = []
+    for path in paths:
+        runs = results[path.name]
+        if any("error" in r for n in wanted for r in runs[n]):
+            return []
+        med = {n: rate(runs[n], statistics.median) for n in wanted}
+        parts.append(f"on {path.name} lxml-floor {med['lxml-floor']:,.0f}, lxml "
+                     f"{med['lxml']:,.0f} ({med['lxml'] / med['ours']:.2f}× ours), lxml-xml "
+                     f"{med['lxml-xml']:,.0f} ({med['lxml-xml'] / med['ours-xml']:.2f}× ours-xml)")
+    return [
+        "lxml backend (tried, not adopted): libxml2 builds the tree faster than expat + "
+        "ElementTree (lxml-floor beside floor), and lxml's C tostring makes keeping each "
+        "record's XML cheap, but every lookup on an lxml element goes through a Python "
+        "proxy (a simple-tag find costs ~1.2 µs against ~0.07 µs in ElementTree), so "
+        "reading the fields costs about four times as much and the whole parse is slower "
+        "than ours. Records/s (median): " + "; ".join(parts) + ". On the baseline file, just "
+        "walking every element of every record once (el.iter(), tag and text, nothing kept; "
+        "measured apart) took lxml down to about 9,150 records/s, under 3× pubmed-parser, "
+        "so no Python field code on lxml elements can reach the target. ingest/pubmed.py keeps "
+        "expat + ElementTree.",
+        "",
+    ]
 
 
 def main() -> None:
