@@ -151,7 +151,8 @@ def _network_errors(fn):
 
 @cli.command()
 @data_option
-@click.option("--pmid", "pmids", multiple=True, help="A PMID to fetch (repeatable).")
+@click.option("--pmid", "pmids", multiple=True,
+              help="PMIDs to fetch: repeat the option, or give a comma-separated list.")
 @click.option("--query", help="A PubMed search; every record it finds is fetched.")
 @click.option("--refs-of", "refs_of", multiple=True,
               help="A PMID whose reference list (and itself) to fetch.")
@@ -181,6 +182,7 @@ def fetch(data_dir, pmids, query, refs_of, cited_by, missing, load, refresh):
     if not any([pmids, query, refs_of, cited_by, missing, load]):
         raise click.UsageError("say what to fetch: --pmid, --query, --refs-of, --cited-by, "
                                "--missing or --load")
+    pmids = [p for given in pmids for p in given.replace(",", " ").split()]
     for pmid in (*pmids, *refs_of, *cited_by):
         if not pmid.isdigit():
             raise click.BadParameter(f"{pmid!r} is not a PMID (digits only)")

@@ -52,7 +52,7 @@ def efetches(server):
 
 
 def test_fetch_by_pmid_caches_one_file_per_record(run, data, standin):
-    result = run("fetch", "--data", data, *sum((["--pmid", p] for p in REAL), []))
+    result = run("fetch", "--data", data, "--pmid", ",".join(REAL))
     assert result.exit_code == 0, result.output
     assert cached(data) == sorted(f"{p}.xml.gz" for p in REAL)
     text = gzip.decompress((data / "pubmed" / f"{FIRST}.xml.gz").read_bytes()).decode()
