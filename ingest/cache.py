@@ -5,7 +5,7 @@ means a re-fetch replaces exactly that record, a DeleteCitation removes exactly 
 file, `--missing` is a directory listing, and git diffs name the PMIDs that changed):
 
     data/pubmed/<pmid>.xml.gz              <PubmedArticleSet> holding that one record
-                                           as NCBI sent it (re-serialised element)
+                                           as NCBI sent it (the record's own bytes)
     data/pubmed/links/<pmid>.<linkname>.xml.gz   the raw elink answer
 
 Files are gzip with a zero timestamp, so the same record gives the same bytes.

@@ -47,7 +47,8 @@ MathML...).
     retracted           a CommentsCorrections RefType="RetractionIn", or the publication
                         type "Retracted Publication"
     publisher           books: Publisher/PublisherName; articles: None
-    xml                 keep_xml: the record element serialised by ElementTree.tostring
+    xml                 keep_xml: the record's own bytes as the input has them (UTF-8
+                        input); otherwise its element serialised by ElementTree
                         as UTF-8 bytes (namespaced MathML gets ElementTree's ns0:
                         prefixes); else None
 
@@ -81,6 +82,7 @@ import gzip
 import os
 import re
 import zlib
+from collections import deque
 from typing import IO, Iterator
 from pyexpat import ErrorString as _error_string
 from pyexpat import error as _ExpatError
@@ -198,6 +200,8 @@ def _parse_file(f: IO[bytes], keep_xml: bool) -> Iterator[dict]:
     def fail(message: str) -> PubmedParseError:
         return PubmedParseError(f"{where()}: {message}")
 
+    raw = _RawRecords() if keep_xml else None
+
     def convert(el) -> Iterator[dict]:
         tag = el.tag
         if tag == "PubmedArticle":
@@ -214,7 +218,9 @@ def _parse_file(f: IO[bytes], keep_xml: bool) -> Iterator[dict]:
             raise fail(f"unexpected element <{_show(tag)}> in <{state['root'].tag}>")
         if rec["pmid"] is None:
             raise fail(f"a <{tag}> without a PMID")
-        if keep_xml:
+        if keep_xml and raw.matches(tag, rec["pmid"]):
+            rec["xml"] = raw.records.popleft()
+        elif keep_xml:
             el.tail = None
             if state["namespaces"]:
                 _qualify(el)
@@ -228,6 +234,8 @@ def _parse_file(f: IO[bytes], keep_xml: bool) -> Iterator[dict]:
     try:
         try:
             for data in _pieces(f):
+                if raw is not None:
+                    raw.feed(data)
                 feed(data, False)
                 root = state["root"]
                 if root is None:
@@ -259,6 +267,61 @@ def _parse_file(f: IO[bytes], keep_xml: bool) -> Iterator[dict]:
     finally:
         expat.StartElementHandler = expat.EndElementHandler = None
         expat.CharacterDataHandler = expat.StartNamespaceDeclHandler = None
+
+
+class _RawRecords:
+    """Each record's bytes exactly as the input has them, cut in document order.
+
+    A record's own XML for the cache comes from here rather than from re-serialising
+    its element: it is the record as NCBI sent it, and it costs a byte search instead
+    of a Python serialiser. Every cut is checked against the parsed record (tag and
+    PMID); on any doubt, or for an input that is not UTF-8, the element is serialised
+    instead.
+    """
+
+    START = re.compile(rb"<(PubmedArticle|PubmedBookArticle)[\s>]")
+    DECLARED = re.compile(rb"""<\?xml[^>]*encoding=["']([A-Za-z0-9._-]+)""")
+
+    def __init__(self):
+        self.buffer = b""
+        self.records: deque[bytes] = deque()
+        self.usable = True
+        self.started = False
+
+    def feed(self, data: bytes) -> None:
+        if not self.usable:
+            return
+        if not self.started:
+            self.started = True
+            declared = self.DECLARED.match(data.lstrip(b"\xef\xbb\xbf"))
+            if declared and declared.group(1).lower() not in (b"utf-8", b"utf8"):
+                self.usable = False
+                return
+        buf = self.buffer + data
+        position = 0
+        while True:
+            start = self.START.search(buf, position)
+            if not start:
+                keep = max(position, len(buf) - 32)  # a start tag may be cut in two
+                break
+            end_tag = b"</" + start.group(1) + b">"
+            end = buf.find(end_tag, start.end())
+            if end < 0:
+                keep = start.start()
+                break
+            position = end + len(end_tag)
+            self.records.append(buf[start.start(): position])
+        self.buffer = buf[keep:]
+
+    def matches(self, tag: str, pmid: str) -> bool:
+        if self.usable and self.records:
+            head = self.records[0]
+            if head.startswith(b"<" + tag.encode()) and (
+                    b">" + pmid.encode() + b"</PMID>") in head:
+                return True
+        self.usable = False  # from here on, serialise
+        self.records.clear()
+        return False
 
 
 class _Refused(Exception):

@@ -616,3 +616,19 @@ def test_module_is_pure():
     source = Path(pubmed.__file__).read_text(encoding="utf-8")
     for forbidden in ("import kb", "from kb", "urllib", "http.client", "socket", "requests"):
         assert forbidden not in source, forbidden
+
+
+def test_keep_xml_gives_the_records_bytes_as_they_came():
+    raw = UPDATE.read_bytes()
+    records = [r for r in parse(UPDATE, keep_xml=True) if not r.get("deleted")]
+    assert records and all(r["xml"] in raw for r in records)
+
+
+def test_keep_xml_of_a_non_utf8_document_is_serialised_as_utf8():
+    record = (b"<PubmedArticle><MedlineCitation><PMID>7</PMID><Article><ArticleTitle>"
+              b"Caf\xe9</ArticleTitle></Article></MedlineCitation></PubmedArticle>")
+    doc = (b'<?xml version="1.0" encoding="ISO-8859-1"?>\n<PubmedArticleSet>' + record
+           + b"</PubmedArticleSet>")
+    [rec] = parse(io.BytesIO(doc), keep_xml=True)
+    assert rec["title"] == "Caf\u00e9"
+    assert "Caf\u00e9".encode("utf-8") in rec["xml"]
