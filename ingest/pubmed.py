@@ -390,16 +390,10 @@ def _clean(text):
 
 def _all_text(el):
     """The element's whole text, inline markup (<i>, <sup>, MathML...) included,
-    whitespace-normalised as _clean does (inlined: this runs for most elements read)."""
+    whitespace-normalised as _clean does."""
     if el is None:
         return None
-    text = "".join(el.itertext()) if len(el) else el.text
-    if not text:
-        return None
-    if "  " in text or "\n" in text or "\t" in text or "\r" in text \
-            or text[0] == " " or text[-1] == " ":
-        text = _WS_RUN.sub(" ", text).strip(" ")
-    return text or None
+    return _clean("".join(el.itertext()) if len(el) else el.text)
 
 
 def _leaf(el):
