@@ -51,3 +51,16 @@ def test_serve_refuses_invalid_data(tmp_path):
     assert result.returncode == 1
     assert "claims.csv:1:1: missing columns" in result.stdout
     assert not (tmp_path / "kb.db").exists()
+
+
+def test_serve_rebuilds_when_the_pubmed_cache_changed(tmp_path, run):
+    data = tmp_path / "data"
+    shutil.copytree(FIXTURES / "minimal", data)
+    db = tmp_path / "kb.db"
+    assert run("build", db, "--data", data).exit_code == 0
+    os.utime(db, (1, 1))
+    assert run("fetch", "--data", data, "--load",
+               FIXTURES / "eutils" / "three_records.xml").exit_code == 0
+    with kb_serve(db, data) as url:
+        status, body = fetch(url + "/kb/pubmed_records.json?_shape=array")
+        assert status == 200 and '"399296"' in body
