@@ -58,7 +58,9 @@ def test_serve_rebuilds_when_the_pubmed_cache_changed(tmp_path, run):
     shutil.copytree(FIXTURES / "minimal", data)
     db = tmp_path / "kb.db"
     assert run("build", db, "--data", data).exit_code == 0
-    os.utime(db, (1, 1))
+    for csv_file in data.glob("*.csv"):  # only the cache is newer than the database
+        os.utime(csv_file, (1, 1))
+    os.utime(db, (2, 2))
     assert run("fetch", "--data", data, "--load",
                FIXTURES / "eutils" / "three_records.xml").exit_code == 0
     with kb_serve(db, data) as url:
