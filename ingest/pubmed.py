@@ -549,19 +549,11 @@ def _texts(parent, tag):
 
 
 def _article(rec) -> dict:
-    mc = rec.find("MedlineCitation")
-    if mc is None:
-        mc = _EMPTY
+    mc = _child(rec, "MedlineCitation")
     data = rec.find("PubmedData")
-    art = mc.find("Article")
-    if art is None:
-        art = _EMPTY
-    journal = art.find("Journal")
-    if journal is None:
-        journal = _EMPTY
-    issue = journal.find("JournalIssue")
-    if issue is None:
-        issue = _EMPTY
+    art = _child(mc, "Article")
+    journal = _child(art, "Journal")
+    issue = _child(journal, "JournalIssue")
 
     year, pub_date = _date(issue.find("PubDate"))
     if year is None:
@@ -633,13 +625,9 @@ def _article(rec) -> dict:
 
 
 def _book(rec) -> dict:
-    doc = rec.find("BookDocument")
-    if doc is None:
-        doc = _EMPTY
+    doc = _child(rec, "BookDocument")
     data = rec.find("PubmedBookData")
-    book = doc.find("Book")
-    if book is None:
-        book = _EMPTY
+    book = _child(doc, "Book")
 
     book_title = _all_text(book.find("BookTitle"))
     chapter_title = _all_text(doc.find("ArticleTitle"))
@@ -718,4 +706,10 @@ class _Nothing:
 
 
 _EMPTY = _Nothing()
+
+
+def _child(parent, tag):
+    """A container element, or _EMPTY when it is missing, so that lookups go on."""
+    el = parent.find(tag)
+    return _EMPTY if el is None else el
 _NO_IDS = (None, None, None)

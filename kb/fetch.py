@@ -41,6 +41,17 @@ def parse_all(body: bytes) -> list[dict]:
         raise entrez.Retryable(f"incomplete or broken XML ({e})") from None
 
 
+def _fetch_parsed(fetch: Callable[[Callable[[bytes], None]], bytes]) -> list[dict]:
+    """The records of one efetch answer; a broken answer is asked for again."""
+    records: list[dict] = []
+
+    def check(body: bytes) -> None:
+        records[:] = parse_all(body)
+
+    fetch(check)
+    return records
+
+
 def save(cache: Cache, records: Iterable[dict], outcome: Outcome) -> set[str]:
     """Write parsed records to the cache (a DeleteCitation removes one); PMIDs seen."""
     seen = set()
@@ -61,14 +72,10 @@ def fetch_pmids(client: entrez.Client, cache: Cache, pmids: Iterable[str],
     outcome = outcome or Outcome()
     wanted = list(dict.fromkeys(pmids))
     todo = wanted if refresh else [p for p in wanted if not cache.has(p)]
-    outcome.skipped.extend(p for p in wanted if p not in set(todo))
+    asked = set(todo)
+    outcome.skipped.extend(p for p in wanted if p not in asked)
     for batch in entrez.batches(todo):
-        records: list[dict] = []
-
-        def check(body: bytes) -> None:
-            records[:] = parse_all(body)
-
-        entrez.fetch_pubmed(client, batch, check=check)
+        records = _fetch_parsed(lambda check: entrez.fetch_pubmed(client, batch, check=check))
         seen = save(cache, records, outcome)
         outcome.not_found.extend(p for p in batch if p not in seen)
         progress(len(batch))
@@ -83,12 +90,8 @@ def fetch_query(client: entrez.Client, cache: Cache, query: str, refresh: bool =
     result = entrez.search_pubmed(client, query)
     outcome.notes.append(f"search {query!r}: {result.count} records")
     for start in range(0, result.count, entrez.BATCH_SIZE):
-        records: list[dict] = []
-
-        def check(body: bytes) -> None:
-            records[:] = parse_all(body)
-
-        entrez.fetch_search_page(client, result, start, check=check)
+        records = _fetch_parsed(
+            lambda check: entrez.fetch_search_page(client, result, start, check=check))
         cached = {r["pmid"] for r in records if not refresh and cache.has(r["pmid"])}
         outcome.skipped.extend(sorted(cached))
         save(cache, [r for r in records if r["pmid"] not in cached], outcome)
