@@ -123,7 +123,8 @@ class Generator:
     def references(self):
         rng = self.rng
         yield ["key", "pmid", "pmcid", "doi", "title", "authors", "journal", "year",
-               "volume", "issue", "pages", "pub_type", "verified_from", "notes"]
+               "volume", "issue", "pages", "editors", "publisher", "place", "pub_type",
+               "verified_from", "notes"]
         for i, key in enumerate(self.keys):
             title = self._words(6, 14).capitalize()
             if rng.random() < 0.2:
@@ -133,6 +134,8 @@ class Generator:
             if authors and rng.random() < 0.15:
                 authors.append("et al.")
             first_page = rng.randint(1, 2000)
+            pub_type = rng.choice(VOCABULARY["pub_type"])
+            in_book = pub_type in ("book", "chapter")
             yield [
                 key,
                 str(10_000_000 + i) if rng.random() < 0.9 else "",
@@ -145,7 +148,10 @@ class Generator:
                 str(rng.randint(1, 120)),
                 str(rng.randint(1, 12)) if rng.random() < 0.8 else "",
                 f"{first_page}-{first_page + rng.randint(1, 30)}",
-                rng.choice(VOCABULARY["pub_type"]),
+                f"{rng.choice(self.surnames)} {self._initials()}" if in_book else "",
+                self._words(2, 4).title() + " Press" if in_book else "",
+                rng.choice(("Lyon", "Oxford", "New York, NY")) if in_book else "",
+                pub_type,
                 self._verified_from(key),
                 self._words(3, 10).capitalize() + "." if rng.random() < 0.1 else "",
             ]

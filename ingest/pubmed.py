@@ -47,6 +47,7 @@ MathML...).
     retracted           a CommentsCorrections RefType="RetractionIn", or the publication
                         type "Retracted Publication"
     publisher           books: Publisher/PublisherName; articles: None
+    place               books: Publisher/PublisherLocation; articles: None
     xml                 keep_xml: the record's own bytes as the input has them (UTF-8
                         input); otherwise its element serialised by ElementTree
                         as UTF-8 bytes (namespaced MathML gets ElementTree's ns0:
@@ -97,7 +98,7 @@ RECORD_KEYS = (
     "pmid", "kind", "title", "authors", "authors_complete", "journal", "journal_abbrev",
     "year", "pub_date", "volume", "issue", "pages", "doi", "pmcid", "abstract",
     "publication_types", "mesh", "keywords", "language", "references",
-    "comments_corrections", "retracted", "publisher", "xml",
+    "comments_corrections", "retracted", "publisher", "place", "xml",
 )
 
 ROOT_TAGS = ("PubmedArticleSet", "PubmedBookArticleSet")
@@ -620,6 +621,7 @@ def _article(rec) -> dict:
         "comments_corrections": comments,
         "retracted": retracted,
         "publisher": None,
+        "place": None,
         "xml": None,
     }
 
@@ -675,6 +677,7 @@ def _book(rec) -> dict:
         "comments_corrections": [],
         "retracted": "Retracted Publication" in publication_types,
         "publisher": _all_text(publisher.find("PublisherName")) if publisher is not None else None,
+        "place": _all_text(publisher.find("PublisherLocation")) if publisher is not None else None,
         "xml": None,
     }
 

@@ -16,7 +16,8 @@ from .csvfile import CsvFile, Problem
 
 TITLE_AGREEMENT = 90  # rapidfuzz ratio of normalised titles below which we report it
 # sources columns a cached record may fill when the curated cell is blank
-FILLABLE = ("pmcid", "doi", "title", "journal", "year", "volume", "issue", "pages")
+FILLABLE = ("pmcid", "doi", "title", "journal", "year", "volume", "issue", "pages",
+            "publisher", "place")
 
 
 def read(data_dir: Path, display: str) -> tuple[dict[str, dict], list[Problem]]:

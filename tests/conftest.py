@@ -50,6 +50,14 @@ def append(path: Path, line: str) -> None:
         f.write(line + "\n")
 
 
+def reference_row(**fields: str) -> list[str]:
+    """A references.csv row in the file's column order; unnamed columns blank."""
+    from kb import schema
+    unknown = set(fields) - set(schema.REFERENCES.columns)
+    assert not unknown, f"not references.csv columns: {unknown}"
+    return [fields.get(c, "") for c in schema.REFERENCES.columns]
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

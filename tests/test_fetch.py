@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import FIXTURES, edit
+from conftest import FIXTURES, edit, reference_row
 from eutils_standin import Standin, clone, real_records
 
 REAL = real_records()
@@ -271,11 +271,14 @@ def test_resolve_proposes_pmids_only_when_titles_agree(run, data, standin, tmp_p
     before = references.read_bytes()
     with references.open("a", encoding="utf-8", newline="") as f:
         writer = csv.writer(f, lineterminator="\n")
-        writer.writerow(["match2000", "", "", "", first["title"], "Someone A", "Journal",
-                         "2000", "1", "", "1-2", "review", "https://example.org/x", ""])
-        writer.writerow(["wrong2000", "", "", "", "A different title altogether", "Other B",
-                         "Journal", "2000", "2", "", "3-4", "review", "https://example.org/y",
-                         ""])
+        writer.writerow(reference_row(
+            key="match2000", title=first["title"], authors="Someone A", journal="Journal",
+            year="2000", volume="1", pages="1-2", pub_type="review",
+            verified_from="https://example.org/x"))
+        writer.writerow(reference_row(
+            key="wrong2000", title="A different title altogether", authors="Other B",
+            journal="Journal", year="2000", volume="2", pages="3-4", pub_type="review",
+            verified_from="https://example.org/y"))
     before = references.read_bytes()
     standin.citmatch = {"match2000": first["pmid"], "wrong2000": second["pmid"]}
     out = tmp_path / "proposals.csv"

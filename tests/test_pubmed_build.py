@@ -7,7 +7,7 @@ import shutil
 import pytest
 import sqlite_utils
 
-from conftest import FIXTURES, edit
+from conftest import FIXTURES, edit, reference_row
 from kb import validate
 
 RECORDS = FIXTURES / "eutils" / "three_records.xml"
@@ -23,12 +23,13 @@ def data(tmp_path, run):
     with (target / "references.csv").open("a", encoding="utf-8", newline="") as f:
         writer = csv.writer(f, lineterminator="\n")
         # known only by its PMID: everything else comes from the cached record
-        writer.writerow(["vet1979", "399298", "", "", "", "", "", "", "", "", "", "cohort",
-                         "pubmed", ""])
+        writer.writerow(reference_row(key="vet1979", pmid="399298", pub_type="cohort",
+                                      verified_from="pubmed"))
         # curated fields that PubMed would fill differently stay as curated
-        writer.writerow(["pineal1979", "399297", "", "", "[The pineal body].",
-                         "Curated A", "Curated journal name", "1979", "50", "2",
-                         "87-95", "review", "pubmed", ""])
+        writer.writerow(reference_row(
+            key="pineal1979", pmid="399297", title="[The pineal body].",
+            authors="Curated A", journal="Curated journal name", year="1979", volume="50",
+            issue="2", pages="87-95", pub_type="review", verified_from="pubmed"))
     return target
 
 

@@ -275,6 +275,7 @@ def test_efetch_29768149_explicit_values():
     ]
     assert rec["retracted"] is False
     assert rec["publisher"] is None
+    assert rec["place"] is None
 
 
 def test_book_20821847_explicit_values():
@@ -297,7 +298,7 @@ def test_book_20821847_explicit_values():
                      "endocrinology in relation to clinical medicine is explained."),
         "publication_types": [], "mesh": [], "keywords": [], "language": ["eng"],
         "references": [], "comments_corrections": [], "retracted": False,
-        "publisher": "BIOS Scientific Publishers", "xml": None,
+        "publisher": "BIOS Scientific Publishers", "place": "Oxford", "xml": None,
     }
 
 

@@ -135,7 +135,7 @@ def test_rule_reports_location(data_dir, case):
 def test_near_identical_title_same_year_is_a_duplicate(data_dir):
     path = data_dir / "references.csv"
     append(path, "beta2001,,,,Synthetic review of test fixture,Beta B,Journal of Fixtures,"
-                 "2001,,,,review,https://example.org/beta,")
+                 "2001,,,,,,,review,https://example.org/beta,")
     assert problems(data_dir) == [
         f"{location(path, 5, 'Synthetic')}: title and year nearly identical to 'alpha2001' "
         "(line 2): the same work twice?"]
@@ -144,7 +144,7 @@ def test_near_identical_title_same_year_is_a_duplicate(data_dir):
 def test_similar_title_other_year_is_not_a_duplicate(data_dir):
     append(data_dir / "references.csv",
            "beta2002,,,,Synthetic review of test fixtures,Beta B,Journal of Fixtures,"
-           "2002,,,,review,https://example.org/beta,")
+           "2002,,,,,,,review,https://example.org/beta,")
     assert problems(data_dir) == []
 
 
