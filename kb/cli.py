@@ -92,6 +92,19 @@ def _stale(db: Path, data_dir: Path) -> bool:
     return any(p.stat().st_mtime > built for p in inputs)
 
 
+def _ensure_built(db: Path, data_dir: Path) -> None:
+    """Build DB when it is missing or older than the data files; exit 1 on bad data."""
+    if not _stale(db, data_dir):
+        return
+    click.echo(f"building {db} from {data_dir}/", err=True)
+    try:
+        build_module.build(db, data_dir)
+    except build_module.InvalidData as e:
+        _report(e.problems)
+        click.echo(f"{db} not built: fix the data first", err=True)
+        sys.exit(1)
+
+
 @cli.command()
 @db_argument
 @data_option
@@ -102,13 +115,7 @@ def serve(db: Path, data_dir: Path, host: str, port: int):
 
     Example: kb serve kb.db --port 8001
     """
-    if _stale(db, data_dir):
-        click.echo(f"building {db} from {data_dir}/", err=True)
-        try:
-            build_module.build(db, data_dir)
-        except build_module.InvalidData as e:
-            _report(e.problems)
-            sys.exit(1)
+    _ensure_built(db, data_dir)
     args = [sys.executable, "-m", "datasette", "serve", "--immutable", str(db),
             "--host", host, "--port", str(port), *datasette_settings()]
     click.echo(f"serving {db} on http://{host}:{port}/", err=True)
@@ -241,3 +248,84 @@ def resolve(data_dir, output):
     accepted = sum(p["decision"] == "accept" for p in proposals)
     click.echo(f"{len(proposals)} references without a PMID: {accepted} proposed "
                f"(title score >= {fetching.TITLE_MATCH_SCORE}); see {output}")
+
+
+def _split(values) -> list[str]:
+    return [v for given in values for v in given.replace(",", " ").split()]
+
+
+@cli.command()
+@db_argument
+@data_option
+@click.option("-f", "--format", "fmt", required=True,
+              type=click.Choice(["bibtex", "ris", "csl-json", "vancouver", "ama",
+                                 "evidence-table"]),
+              help="BibTeX, RIS, CSL-JSON, a formatted Vancouver or AMA list, or an "
+              "evidence table.")
+@click.option("--as", "output", type=click.Choice(["text", "markdown", "html", "csv"]),
+              help="For vancouver/ama: text (default), markdown or html. For "
+              "evidence-table: markdown (default), csv or html.")
+@click.option("--reference-list", "review", metavar="KEY",
+              help="The works a review's reference list names, numbered as it numbers them.")
+@click.option("--source", "source_keys", multiple=True, metavar="KEY",
+              help="These works (repeat, or a comma-separated list), in the order given.")
+@click.option("--claim", "claim_ids", multiple=True, metavar="ID",
+              help="The works behind these claims (repeat, or comma-separated), numbered "
+              "in order of first use.")
+@click.option("--outcome", metavar="TERM", help="Claims about this outcome.")
+@click.option("--where", metavar="SQL",
+              help="Claims matching an SQL condition on the claims table, e.g. "
+              "\"population = 'pancreatic-nen'\".")
+@click.option("-o", "--output-file", "output_file", type=click.Path(dir_okay=False,
+              path_type=Path), help="Write here (atomically) instead of to standard output.")
+def export(db, data_dir, fmt, output, review, source_keys, claim_ids, outcome, where,
+           output_file):
+    """Export references: every source, a review's list, or the works behind claims.
+
+    With no selection, bibtex/ris/csl-json/vancouver/ama export every source and
+    evidence-table takes every claim. Builds DB first when the data files are newer.
+
+    Example: kb export --format vancouver --as markdown --outcome overall-survival
+    """
+    from . import citeproc
+    from . import export as exporting
+
+    claims_asked = bool(claim_ids or outcome or where)
+    if sum([bool(review), bool(source_keys), claims_asked]) > 1:
+        raise click.UsageError("choose one selection: --reference-list, --source, or "
+                               "claims (--claim, --outcome, --where)")
+    if fmt == "evidence-table" and (review or source_keys):
+        raise click.UsageError("an evidence table is made of claims: select them with "
+                               "--claim, --outcome or --where (or nothing, for all)")
+    try:
+        exporting.output_for(fmt, output)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--as") from None
+    _ensure_built(db, data_dir)
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        if review:
+            selection = exporting.reference_list(conn, review)
+        elif source_keys:
+            selection = exporting.sources(conn, _split(source_keys))
+        elif claims_asked or fmt == "evidence-table":
+            ids = exporting.claim_ids(conn, _split(claim_ids) or None, outcome, where)
+            selection = exporting.behind_claims(conn, ids)
+        else:
+            selection = exporting.all_sources(conn)
+        text = exporting.render(selection, fmt, output)
+    except exporting.SelectionError as e:
+        raise click.UsageError(str(e)) from None
+    except citeproc.CiteprocError as e:
+        click.echo(f"kb export: {e}", err=True)
+        sys.exit(2)
+    finally:
+        conn.close()
+    for note in selection.unknown:
+        click.echo(f"not exported: {note}", err=True)
+    if output_file:
+        from ingest.cache import write_atomic
+        write_atomic(output_file, text.encode("utf-8"))
+        click.echo(f"wrote {len(selection.entries)} references to {output_file}", err=True)
+    else:
+        click.echo(text, nl=False)

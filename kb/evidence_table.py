@@ -1,0 +1,151 @@
+"""Evidence tables: a set of claims, one row each, then the numbered reference list.
+
+The numbers are those of `export.behind_claims` (order of first use); the list is
+rendered in Vancouver style by kb/citeproc.py. Markdown, CSV and HTML.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import re
+
+from . import citeproc
+from .export import Selection, _ranges
+
+OUTPUTS = ("markdown", "csv", "html")
+COLUMNS = (
+    ("claim", "Claim"),
+    ("statement", "Statement (our words)"),
+    ("value", "Value"),
+    ("population", "Population"),
+    ("outcome", "Outcome"),
+    ("timepoint", "Timepoint"),
+    ("n", "n"),
+    ("source", "Stated in"),
+    ("rests_on", "Rests on"),
+    ("design", "Study design"),
+    ("refs", "Refs"),
+)
+# a cell a spreadsheet would run as a formula; plain numbers (-5, +3.2) are left alone
+FORMULA = re.compile(r"^[=+\-@\t\r]")
+NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+UNITS_WITHOUT_SPACE = ("%",)
+
+
+def plain_number(value) -> str:
+    """13.0 -> '13', 2.5 -> '2.5', None -> ''"""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def format_value(claim: dict) -> str:
+    """The claim's number as a reader writes it: '80%', '13-54%', '<=75%', '12 (8-16) months'."""
+    value, low, high = (plain_number(claim.get(c)) for c in ("value", "low", "high"))
+    unit = claim.get("unit") or ""
+    if low and high:
+        span = f"{low}–{high}"
+    elif high:
+        span = f"≤{high}"
+    elif low:
+        span = f"≥{low}"
+    else:
+        span = ""
+    number = f"{value} ({span})" if value and span else value or span
+    if not number:
+        return ""
+    if not unit:
+        return number
+    return f"{number}{unit}" if unit in UNITS_WITHOUT_SPACE else f"{number} {unit}"
+
+
+def rows(selection: Selection) -> list[dict]:
+    """One dict per claim, keyed by the names in COLUMNS."""
+    works = {row["key"]: (number, row) for number, row in selection.entries}
+    out = []
+    for refs in selection.claims:
+        claim = refs.claim
+        number, stated_in = works[claim["source_key"]]
+        rests, designs, unknown = [], [], []
+        for ref_number, key, ours in refs.rests_on:
+            if key is None:
+                unknown.append(ref_number)
+                continue
+            cited = works[key][1]
+            rests.append(f"{_label(cited)} [{ours}]")
+            designs.append(cited["pub_type"])
+        if unknown:
+            rests.append(f"{claim['source_key']} refs {_ranges(unknown)}: not yet known")
+            designs.append("unknown")
+        if not refs.rests_on:
+            rests.append("no reference printed")
+            designs.append(stated_in["pub_type"])
+        out.append({
+            "claim": claim["id"],
+            "statement": claim["statement"],
+            "value": format_value(claim),
+            "population": claim.get("population") or "",
+            "outcome": claim.get("outcome") or "",
+            "timepoint": claim.get("timepoint") or "",
+            "n": plain_number(claim.get("n")),
+            "source": f"{_label(stated_in)} [{number}]",
+            "rests_on": "; ".join(rests),
+            "design": ", ".join(dict.fromkeys(d for d in designs if d)),
+            "refs": ", ".join(str(n) for n in refs.numbers),
+        })
+    return out
+
+
+def _label(source: dict) -> str:
+    first = (source.get("authors") or "").split(";")[0].strip()
+    surname = first.rsplit(" ", 1)[0] if " " in first else first
+    return " ".join(filter(None, [surname or source["key"], plain_number(source.get("year"))]))
+
+
+def neutralise(cell: str) -> str:
+    """Text a spreadsheet would run as a formula gets a leading apostrophe."""
+    if FORMULA.match(cell) and not NUMBER.match(cell):
+        return "'" + cell
+    return cell
+
+
+def render(selection: Selection, output: str) -> str:
+    if output not in OUTPUTS:
+        raise ValueError(f"unknown output {output!r}: choose from {', '.join(OUTPUTS)}")
+    table = rows(selection)
+    numbered = list(zip(selection.numbers, selection.items))
+    if output == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        writer.writerow([title for _, title in COLUMNS])
+        writer.writerows([neutralise(r[name]) for name, _ in COLUMNS] for r in table)
+        writer.writerow([])
+        writer.writerow(["Ref", "Reference (Vancouver)"])
+        texts = citeproc.entries([item for _, item in numbered], "vancouver", "text")
+        writer.writerows([str(n), neutralise(text)]
+                         for (n, _), text in zip(numbered, texts))
+        return buffer.getvalue()
+    if output == "markdown":
+        def cell(text: str) -> str:
+            return " ".join(text.split()).replace("\\", "\\\\").replace("|", "\\|")
+        lines = [f"# {selection.title}", "",
+                 "| " + " | ".join(title for _, title in COLUMNS) + " |",
+                 "|" + "---|" * len(COLUMNS)]
+        lines += ["| " + " | ".join(cell(r[name]) for name, _ in COLUMNS) + " |"
+                  for r in table]
+        lines += ["", "## References", "",
+                  citeproc.bibliography(numbered, "vancouver", "markdown")]
+        return "\n".join(lines)
+    head = "".join(f"<th>{html.escape(title)}</th>" for _, title in COLUMNS)
+    body = "\n".join(
+        "<tr>" + "".join(f"<td>{html.escape(r[name])}</td>" for name, _ in COLUMNS) + "</tr>"
+        for r in table)
+    return citeproc.html_page(selection.title, (
+        f"<h1>{html.escape(selection.title)}</h1>\n"
+        f"<table class=\"evidence\">\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n"
+        f"</tbody>\n</table>\n<h2>References</h2>\n"
+        + citeproc.html_list(numbered, "vancouver")))
