@@ -104,17 +104,32 @@ def to_csl_json(items: list[dict]) -> str:
     return json.dumps(items, ensure_ascii=False, indent=2) + "\n"
 
 
+# LaTeX's special characters; everything else is written as UTF-8, which biber, pandoc,
+# pybtex and reference managers read (encoding Greek or maths symbols as LaTeX makes
+# pandoc read them back as formulas)
+LATEX_SPECIALS = {"&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+                  "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
+                  "^": r"\textasciicircum{}", "\\": r"\textbackslash{}"}
+_LATEX_SPECIAL = re.compile("[" + re.escape("".join(LATEX_SPECIALS)) + "]")
 _latex = None
 
 
+def latex(text: str) -> str:
+    """Text with LaTeX's special characters escaped (by pylatexenc, only when needed)."""
+    return _latex_encoder().unicode_to_latex(text) if _LATEX_SPECIAL.search(text) else text
+
+
 def _latex_encoder():
-    """pylatexenc's encoder as bibtexparser builds it, without its math and URL rules
-    (our text is plain text: a '$' is a dollar sign)."""
+    """pylatexenc's encoder (bibtexparser's own), told to escape only LATEX_SPECIALS."""
     global _latex
     if _latex is None:
-        from pylatexenc.latexencode import UnicodeToLatexEncoder
-        _latex = UnicodeToLatexEncoder(conversion_rules=["defaults"],
-                                       replacement_latex_protection="braces-almost-all")
+        from pylatexenc.latexencode import (RULE_DICT, UnicodeToLatexConversionRule,
+                                            UnicodeToLatexEncoder)
+        rule = UnicodeToLatexConversionRule(
+            RULE_DICT, {ord(c): latex for c, latex in LATEX_SPECIALS.items()})
+        _latex = UnicodeToLatexEncoder(conversion_rules=[rule], unknown_char_policy="keep",
+                                       unknown_char_warning=False,
+                                       replacement_latex_protection="none")
     return _latex
 
 
@@ -130,7 +145,7 @@ def to_bibtex(items: list[dict]) -> str:
     import bibtexparser
     from bibtexparser.model import Entry, Field
 
-    encode = _latex_encoder().unicode_to_latex
+    encode = latex
     library = bibtexparser.Library()
     for item in items:
         kind = item["type"]
@@ -163,7 +178,8 @@ def to_bibtex(items: list[dict]) -> str:
         add("pmcid", item.get("PMCID"), raw=True)
         add("note", item.get("note"))
         library.add(Entry(BIBTEX_TYPES[kind], item["id"], fields))
-    return bibtexparser.write_string(library)
+    stack = bibtexparser.middlewares.default_unparse_stack(allow_inplace_modification=True)
+    return bibtexparser.write_string(library, unparse_stack=stack)
 
 
 def _ris_value(value: str) -> str:
