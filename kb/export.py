@@ -182,9 +182,12 @@ def to_bibtex(items: list[dict]) -> str:
     return bibtexparser.write_string(library, unparse_stack=stack)
 
 
+_LINE_BREAK = re.compile(r"[\r\n\v\f\x1c-\x1e\x85\u2028\u2029]+")
+
+
 def _ris_value(value: str) -> str:
-    """One line, so that nothing in a title can start a new RIS tag."""
-    return " ".join(value.split())
+    """One line, so that nothing in a value can start a new RIS tag."""
+    return _LINE_BREAK.sub(" ", value).strip()
 
 
 def _ris_name(name: dict) -> str:
