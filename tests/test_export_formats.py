@@ -214,7 +214,10 @@ def test_csl_json_read_by_pandoc_is_unchanged(everything):
         theirs = by_id[item["id"]]
         for name in ("title", "container-title", "DOI", "PMID", "PMCID", "page", "volume",
                      "issue", "publisher", "publisher-place", "issued", "type"):
-            assert theirs.get(name) == item.get(name), (item["id"], name)
+            mine = item.get(name)
+            if name == "title":   # pandoc reads text into words: runs of spaces are one
+                mine = " ".join(mine.split())
+            assert theirs.get(name) == mine, (item["id"], name)
         # pandoc typesets a straight apostrophe as a curly one
         assert [{"family": family_of(n).replace("’", "'"), "given": n["given"]}
                 if "family" in n else n
