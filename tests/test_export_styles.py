@@ -1,0 +1,103 @@
+"""Formatted reference lists (Vancouver and AMA, by pandoc's citeproc) against goldens.
+
+The goldens in tests/fixtures/export/golden were read entry by entry against the
+styles' rules: Vancouver lists up to six authors then "et al.", AMA lists all of up to
+six and three then "et al." beyond; a chapter reads "In: Editor E, Second S, editors."
+(AMA "eds."); a book gives place and publisher; a group author is printed whole."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from conftest import FIXTURES
+
+from kb import citeproc, export
+
+DATA = FIXTURES / "export"
+GOLDEN = DATA / "golden"
+EXTENSIONS = {"text": "txt", "markdown": "md", "html": "html"}
+
+
+@pytest.fixture(scope="module")
+def selection(tmp_path_factory):
+    from kb import build
+
+    path = tmp_path_factory.mktemp("styles") / "kb.db"
+    build.build(path, DATA)
+    conn = sqlite3.connect(path)
+    yield export.all_sources(conn)
+    conn.close()
+
+
+@pytest.mark.parametrize("style", ["vancouver", "ama"])
+@pytest.mark.parametrize("output", ["text", "markdown", "html"])
+def test_formatted_list_matches_golden(selection, style, output):
+    golden = GOLDEN / f"{style}.{EXTENSIONS[output]}"
+    assert export.render(selection, style, output) == golden.read_text(encoding="utf-8")
+
+
+def entry(selection, key: str, style: str) -> str:
+    [item] = [i for i in selection.items if i["id"] == key]
+    [text] = citeproc.entries([item], style)
+    return text
+
+
+@pytest.mark.parametrize("key, style, authors", [
+    ("solo2001", "vancouver", "Solo S."),
+    ("trio2002", "vancouver", "Abel AB, Acker BC, Baird CD."),
+    ("six2003", "vancouver", "Abel AB, Acker BC, Baird CD, Bacon DE, Cobb EF, Crane FG."),
+    ("seven2004", "vancouver",
+     "Abel AB, Acker BC, Baird CD, Bacon DE, Cobb EF, Crane FG, et al."),
+    ("thirty2005", "vancouver",
+     "Abel AB, Acker BC, Baird CD, Bacon DE, Cobb EF, Crane FG, et al."),
+    ("six2003", "ama", "Abel AB, Acker BC, Baird CD, Bacon DE, Cobb EF, Crane FG."),
+    ("seven2004", "ama", "Abel AB, Acker BC, Baird CD, et al."),
+    ("thirty2005", "ama", "Abel AB, Acker BC, Baird CD, et al."),
+    ("group2009", "vancouver", "Fixture Neuroendocrine Study Group."),
+    ("partial2012", "vancouver", "Partial P, Part Q, et al."),
+])
+def test_author_lists_follow_the_style(selection, key, style, authors):
+    assert entry(selection, key, style).startswith(authors + " ")
+
+
+def test_a_chapter_names_its_editors_after_in(selection):
+    assert ("In: Editor E, Second S, editors. The Book of Fixtures. Lyon: Fixture Press; "
+            "2007. p. 13–24.") in entry(selection, "chapter2007", "vancouver")
+    assert ("In: Editor E, Second S, eds. The Book of Fixtures. Fixture Press; 2007:13-24."
+            ) in entry(selection, "chapter2007", "ama")
+
+
+def test_a_work_without_pages_ends_at_its_year(selection):
+    assert entry(selection, "nopages2006", "vancouver").endswith("Fixture Letters. 2006.")
+
+
+def test_numbers_are_the_selections_not_pandocs(selection):
+    numbered = [(7, selection.items[0]), (12, selection.items[1])]
+    text = citeproc.bibliography(numbered, "vancouver", "text")
+    assert text.startswith("7. Abel AB") and "\n\n12. Abel AB" in text
+    markdown = citeproc.bibliography(numbered, "vancouver", "markdown")
+    assert markdown.startswith("7\\. Abel AB")   # not a list Markdown would renumber
+    html = citeproc.bibliography(numbered, "vancouver", "html")
+    assert '<li value="7" id="ref-trio2002">' in html
+
+
+def test_chunks_rendered_in_parallel_give_the_same_list(selection):
+    items = selection.items * 3
+    items = [{**item, "id": f"{item['id']}-{n}"} for n, item in enumerate(items)]
+    for output in ("text", "html"):
+        whole = citeproc.entries(items, "vancouver", output, chunk=len(items))
+        assert citeproc.entries(items, "vancouver", output, chunk=4, workers=2) == whole
+
+
+def test_a_failing_pandoc_is_an_error_not_an_empty_list(selection, monkeypatch):
+    monkeypatch.setattr(citeproc, "pandoc_path", lambda: "/bin/false")
+    with pytest.raises(citeproc.CiteprocError, match="pandoc failed"):
+        citeproc.entries(selection.items, "vancouver")
+
+
+def test_a_missing_pandoc_says_so(selection, monkeypatch):
+    monkeypatch.setattr(citeproc, "pandoc_path", lambda: "/nonexistent/pandoc")
+    with pytest.raises(citeproc.CiteprocError, match="did not run"):
+        citeproc.entries(selection.items, "ama")
