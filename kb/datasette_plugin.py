@@ -17,6 +17,7 @@ from datasette.utils import tilde_encode
 from markupsafe import Markup
 
 from . import schema
+from .datasette_export import export_panel, register_output_renderer, register_routes  # noqa: F401  (hooks)
 
 PUBMED = "https://pubmed.ncbi.nlm.nih.gov/{}/"
 PMC = "https://www.ncbi.nlm.nih.gov/pmc/articles/{}/"
@@ -179,11 +180,16 @@ ROW_PANELS = {
 
 @hookimpl
 def extra_template_vars(template, database, table, view_name, request, datasette):
-    if view_name != "row" or table not in schema.TABLES_BY_NAME or request is None:
-        return {}
-    db = datasette.databases.get(database)
+    db = datasette.databases.get(database) if database else None
     if db is None or not is_knowledge_base(getattr(db, "path", None)):
         return {}
+    if template == "query.html":   # a canned query's page (table is None there)
+        name = request.url_vars.get("table") if request is not None else None
+        panel = _query_export(datasette, database, name, request)
+        return {"kb_export": panel} if panel else {}
+    panel = export_panel(datasette, database, view_name, table, request)
+    if view_name != "row" or table not in schema.TABLES_BY_NAME or request is None:
+        return {"kb_export": panel} if panel else {}
 
     async def panels():
         from datasette.utils import tilde_decode
@@ -203,6 +209,28 @@ def extra_template_vars(template, database, table, view_name, request, datasette
                      row[kind]) for kind in ("pmid", "doi") if row.get(kind)]
             if rows or empty:
                 result.append({"title": title, "rows": rows, "empty": empty})
-        return {"kb_panels": result}
+        has_list = any(p["title"] == "Reference list" and p["rows"] for p in result)
+        shown = panel if panel and (table == "claims" or has_list) else None
+        return {"kb_panels": result, "kb_export": shown}
 
     return panels
+
+
+def _query_export(datasette, database, query_name, request) -> dict | None:
+    """Export links for the canned queries that select a review's list or claims."""
+    from urllib.parse import urlencode
+
+    from .datasette_export import export_links
+
+    if request is None:
+        return None
+    root = datasette.urls.database(database) + "/-/export"
+    review, outcome = request.args.get("review"), request.args.get("outcome")
+    if query_name == "reference_list" and review:
+        return {"title": f"Export the reference list of {review}",
+                "groups": export_links(f"{root}/reference-list/{review}")}
+    if query_name == "claims_for_outcome" and outcome:
+        return {"title": f"Export the works behind the claims about {outcome}",
+                "groups": export_links(f"{root}/claims", urlencode({"outcome": outcome}),
+                                       tables=True)}
+    return None

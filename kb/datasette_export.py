@@ -1,0 +1,285 @@
+"""Citation export inside Datasette: output renderers and download routes.
+
+Renderers (`.bib`, `.ris`, `.csljson`) export the rows of the page being looked at. Their
+contract is a column naming what to export:
+- `claim_id` (claim_evidence, canned queries), or `id` on the claims table: the works
+  behind those claims, numbered in order of first use;
+- `key` (the sources table, any query on it): those works;
+- `source_key` or `cited_key` (citations, claim_citations): those works.
+Anything else gets a 400 that names the columns it would need.
+
+A renderer sees one page of rows, so whole selections have download routes of their own:
+    /DB/-/export/sources.EXT          every source (or those Datasette's filters keep)
+    /DB/-/export/claims.EXT           the works behind claims: ?claim=ID&claim=ID, or any
+                                      filter the claims table takes (?outcome=..., ?_where=)
+    /DB/-/export/claim_evidence.EXT   the same, through the claim_evidence view's filters
+    /DB/-/export/reference-list/KEY.EXT   a review's reference list, its own numbers
+    /DB/-/export/evidence-table.(md|csv|html)   an evidence table of claims (as claims.EXT)
+with EXT one of bib, ris, json (CSL-JSON), vancouver.txt|md|html, ama.txt|md|html.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from urllib.parse import urlencode, urlsplit
+
+from datasette import hookimpl
+from datasette.utils.asgi import Response
+
+from . import export
+
+RENDERERS = {"bib": "bibtex", "ris": "ris", "csljson": "csl-json"}
+# download extension -> (format, output)
+EXTENSIONS = {
+    "bib": ("bibtex", None), "ris": ("ris", None), "json": ("csl-json", None),
+    **{f"{style}.{ext}": (style, output) for style in export.STYLE_FORMATS
+       for ext, output in (("txt", "text"), ("md", "markdown"), ("html", "html"))},
+}
+TABLE_EXTENSIONS = {"md": "markdown", "csv": "csv", "html": "html"}
+CONTRACT = ("claim_id (claims), key (sources), or source_key / cited_key (works they "
+            "name)")
+ATTACHMENT = ("bibtex", "ris", "csl-json", "csv")
+PAGE = 1000   # rows asked of Datasette's JSON at a time when following a filter
+
+TABLE_FOR = {"sources": ("sources", "key"), "claims": ("claims", "id"),
+             "claim_evidence": ("claim_evidence", "claim_id")}
+
+
+def _is_kb(datasette, database: str) -> bool:
+    from .datasette_plugin import is_knowledge_base
+
+    db = datasette.databases.get(database)
+    return db is not None and is_knowledge_base(getattr(db, "path", None))
+
+
+def _naming_column(columns, table) -> str | None:
+    """The column whose values say what to export, by the renderer contract."""
+    if table == "claims" and "id" in columns:
+        return "id"
+    for name in ("claim_id", "key", "source_key", "cited_key"):
+        if name in columns:
+            return name
+    return None
+
+
+def _values(rows, columns, name) -> list[str]:
+    at = list(columns).index(name)
+    out = []
+    for row in rows:
+        value = row[at]
+        if isinstance(value, dict):   # ?_labels=on gives {"value": ..., "label": ...}
+            value = value.get("value")
+        if value not in (None, ""):
+            out.append(str(value))
+    return list(dict.fromkeys(out))
+
+
+def _select(conn, naming: str, values: list[str], title: str) -> export.Selection:
+    if naming in ("id", "claim_id"):
+        return export.behind_claims(conn, export.claim_ids(conn, values), title)
+    return export.sources(conn, values, title)
+
+
+def _pairs(args) -> list[tuple[str, str]]:
+    """A request's query arguments, repeats included, in order."""
+    return [(k, v) for k in args.keys() for v in args.getlist(k)]
+
+
+def _error(message: str, status: int = 400) -> Response:
+    return Response.text(message + "\n", status=status)
+
+
+def _download(text: str, fmt: str, output: str | None, name: str) -> Response:
+    extension, media = export.MEDIA[(fmt, output)]
+    disposition = "attachment" if fmt in ATTACHMENT or output == "csv" else "inline"
+    return Response(text, content_type=media, headers={
+        "content-disposition": f'{disposition}; filename="{name}.{extension}"'})
+
+
+async def _respond(datasette, database: str, select, fmt: str, output: str | None,
+                   name: str, error_status: int = 400) -> Response:
+    """Run select(conn) in Datasette's database thread, render it, and answer."""
+    db = datasette.get_database(database)
+    try:
+        selection = await db.execute_fn(select)
+        if fmt == "evidence-table" and not selection.of_claims:
+            raise export.SelectionError("an evidence table is made of claims")
+        text = await asyncio.get_running_loop().run_in_executor(
+            None, export.render, selection, fmt, output)
+    except export.SelectionError as e:
+        return _error(str(e), error_status)
+    except RuntimeError as e:   # citeproc.CiteprocError
+        return _error(f"could not format the list: {e}", 500)
+    response = _download(text, fmt, output, name)
+    if selection.unknown:
+        response.headers["x-kb-not-exported"] = "; ".join(selection.unknown)[:2000]
+    return response
+
+
+def _renderer(fmt: str):
+    async def render(datasette, columns, rows, database, table, request):
+        naming = _naming_column(columns, table)
+        if naming is None:
+            return _error(f"Cannot export these rows as {fmt}: they need a column "
+                          f"{CONTRACT}; they have {', '.join(columns) or 'no columns'}.")
+        values = _values(rows, columns, naming)
+        title = f"Exported from {table or 'a query'}"
+        return await _respond(datasette, database,
+                              lambda conn: _select(conn, naming, values, title),
+                              fmt, None, table or "query")
+
+    def can_render(datasette, columns, database, table):
+        return _is_kb(datasette, database) and _naming_column(columns, table) is not None
+
+    return render, can_render
+
+
+@hookimpl
+def register_output_renderer(datasette):
+    renderers = []
+    for extension, fmt in RENDERERS.items():
+        render, can_render = _renderer(fmt)
+        renderers.append({"extension": extension, "render": render,
+                          "can_render": can_render})
+    return renderers
+
+
+# -- download routes -----------------------------------------------------------------
+
+
+async def _filtered(datasette, database: str, table: str, column: str, request
+                    ) -> list[str] | Response:
+    """Every value of `column` in the rows Datasette's filters (the request's query
+    string) keep, following its pages."""
+    args = [(k, v) for k, v in _pairs(request.args)
+            if k not in ("claim", "_next", "_size", "_col", "_shape", "_facet")]
+    args += [("_size", str(PAGE)), ("_shape", "objects"), ("_nofacet", "1"),
+             ("_nocount", "1")]
+    if table != "claim_evidence":
+        args.append(("_col", column))
+    path = f"{datasette.urls.table(database, table)}.json?{urlencode(args)}"
+    values: list[str] = []
+    while path:
+        response = await datasette.client.get(path)
+        if response.status_code != 200:
+            try:
+                detail = response.json().get("error")
+            except ValueError:
+                detail = response.text
+            return _error(f"{table}: {detail}", response.status_code)
+        data = response.json()
+        values.extend(str(r[column]) for r in data["rows"] if r.get(column) is not None)
+        next_url = data.get("next_url")
+        path = None
+        if next_url:
+            parts = urlsplit(next_url)
+            path = parts.path + ("?" + parts.query if parts.query else "")
+    return list(dict.fromkeys(values))
+
+
+async def _claim_values(datasette, database, table, request):
+    asked = request.args.getlist("claim")
+    if asked:
+        return [c for given in asked for c in given.replace(",", " ").split()]
+    return await _filtered(datasette, database, table, TABLE_FOR[table][1], request)
+
+
+async def export_route(request, datasette):
+    database = request.url_vars["database"]
+    what, extension = request.url_vars["what"], request.url_vars["ext"]
+    if not _is_kb(datasette, database):
+        return _error(f"{database} is not a nelm-kb database", 404)
+    if what == "evidence-table":
+        if extension not in TABLE_EXTENSIONS:
+            return _error(f"an evidence table is .md, .csv or .html, not .{extension}", 404)
+        fmt, output = "evidence-table", TABLE_EXTENSIONS[extension]
+    elif extension in EXTENSIONS:
+        fmt, output = EXTENSIONS[extension]
+    else:
+        return _error(f"unknown export .{extension}: use one of "
+                      f"{', '.join('.' + e for e in EXTENSIONS)}", 404)
+    if what.startswith("reference-list/"):
+        key = what.split("/", 1)[1]
+        return await _respond(datasette, database,
+                              lambda conn: export.reference_list(conn, key),
+                              fmt, output, f"reference-list-{key}", error_status=404)
+    if what == "sources":
+        if not request.args:
+            return await _respond(datasette, database, export.all_sources, fmt, output,
+                                  "sources")
+        keys = await _filtered(datasette, database, "sources", "key", request)
+        if isinstance(keys, Response):
+            return keys
+        return await _respond(datasette, database,
+                              lambda conn: export.sources(conn, keys, "Sources"),
+                              fmt, output, "sources")
+    table = "claims" if what in ("claims", "evidence-table") else what
+    ids = await _claim_values(datasette, database, table, request)
+    if isinstance(ids, Response):
+        return ids
+    title = "Evidence table" if fmt == "evidence-table" else "References behind the claims"
+    return await _respond(
+        datasette, database,
+        lambda conn: export.behind_claims(conn, export.claim_ids(conn, ids), title),
+        fmt, output, "evidence-table" if fmt == "evidence-table" else what)
+
+
+@hookimpl
+def register_routes():
+    # any extension reaches the view, so that a wrong one gets a message listing the
+    # right ones rather than Datasette's page-not-found
+    return [(r"^/(?P<database>[^/]+)/-/export/(?P<what>sources|claims|claim_evidence|"
+             r"evidence-table|reference-list/[a-z][a-z0-9_-]*)\.(?P<ext>[a-z.]+)$",
+             export_route)]
+
+
+# -- links on the pages -------------------------------------------------------------
+
+
+def export_links(base: str, query: str = "", tables: bool = False) -> list[dict]:
+    """The export menu for one selection: name -> URL, grouped as a reader sees them."""
+    q = f"?{query}" if query else ""
+    groups = [
+        {"title": "Reference manager",
+         "links": [("BibTeX", f"{base}.bib{q}"), ("RIS", f"{base}.ris{q}"),
+                   ("CSL-JSON", f"{base}.json{q}")]},
+        {"title": "Vancouver",
+         "links": [(label, f"{base}.vancouver.{ext}{q}") for label, ext in
+                   (("text", "txt"), ("Markdown", "md"), ("HTML", "html"))]},
+        {"title": "AMA",
+         "links": [(label, f"{base}.ama.{ext}{q}") for label, ext in
+                   (("text", "txt"), ("Markdown", "md"), ("HTML", "html"))]},
+    ]
+    if tables:
+        prefix = base.rsplit("/", 1)[0]
+        groups.append({"title": "Evidence table", "links": [
+            (label, f"{prefix}/evidence-table.{ext}{q}") for label, ext in
+            (("Markdown", "md"), ("CSV", "csv"), ("HTML", "html"))]})
+    return groups
+
+
+def export_panel(datasette, database: str, view_name: str, table: str | None,
+                 request) -> dict | None:
+    """What the export box on this page offers, or None for pages without one."""
+    root = datasette.urls.database(database) + "/-/export"
+    args = [(k, v) for k, v in _pairs(request.args)
+            if not k.startswith("_") or k in ("_where", "_search")] if request else []
+    query = urlencode(args)
+    if view_name == "table" and table == "sources":
+        return {"title": "Export these sources" if query else "Export every source",
+                "groups": export_links(f"{root}/sources", query)}
+    if view_name == "table" and table in ("claims", "claim_evidence"):
+        return {"title": "Export the works behind these claims",
+                "groups": export_links(f"{root}/{table}", query, tables=table == "claims")}
+    if view_name == "row" and table in ("claims", "sources") and request is not None:
+        from datasette.utils import tilde_decode
+
+        key = tilde_decode(request.url_vars.get("pks", ""))
+        if table == "claims":
+            return {"title": "Export the works behind this claim",
+                    "groups": export_links(f"{root}/claims", urlencode({"claim": key}),
+                                           tables=True)}
+        return {"title": "Export this work's reference list",
+                "groups": export_links(f"{root}/reference-list/{key}"),
+                "only_with_reference_list": key}
+    return None
