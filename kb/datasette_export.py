@@ -116,17 +116,26 @@ async def _respond(datasette, database: str, select, fmt: str, output: str | Non
     return response
 
 
+def _as_result(response: Response) -> dict:
+    """A renderer's answer as a dict: Datasette keeps a dict's status code (it resets a
+    Response's to 200 on query pages)."""
+    headers = {k: v for k, v in response.headers.items() if k != "content-type"}
+    return {"body": response.body, "status_code": response.status,
+            "content_type": response.content_type, "headers": headers}
+
+
 def _renderer(fmt: str):
     async def render(datasette, columns, rows, database, table, request):
         naming = _naming_column(columns, table)
         if naming is None:
-            return _error(f"Cannot export these rows as {fmt}: they need a column "
-                          f"{CONTRACT}; they have {', '.join(columns) or 'no columns'}.")
+            return _as_result(_error(
+                f"Cannot export these rows as {fmt}: they need a column {CONTRACT}; "
+                f"they have {', '.join(columns) or 'no columns'}."))
         values = _values(rows, columns, naming)
         title = f"Exported from {table or 'a query'}"
-        return await _respond(datasette, database,
-                              lambda conn: _select(conn, naming, values, title),
-                              fmt, None, table or "query")
+        return _as_result(await _respond(datasette, database,
+                                         lambda conn: _select(conn, naming, values, title),
+                                         fmt, None, table or "query"))
 
     def can_render(datasette, columns, database, table):
         return _is_kb(datasette, database) and _naming_column(columns, table) is not None

@@ -1,0 +1,189 @@
+"""Export in the browser: the .bib/.ris/.csljson renderers, the download routes that export
+whole selections, and the export box on the pages. Through Datasette's in-process client,
+on the export fixture (tests/fixtures/export) with a page size small enough that a
+renderer sees only part of a selection."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import json
+import re
+
+import pytest
+from datasette.app import Datasette
+
+from conftest import FIXTURES
+
+DATA = FIXTURES / "export"
+
+
+@pytest.fixture(scope="module")
+def get(tmp_path_factory):
+    from kb import build
+
+    path = tmp_path_factory.mktemp("served") / "kb.db"
+    build.build(path, DATA)
+    datasette = Datasette([str(path)], settings={"suggest_facets": False,
+                                                 "default_page_size": 2})
+
+    def fetch(url, status=200):
+        response = asyncio.run(datasette.client.get(url))
+        assert response.status_code == status, (url, response.text[:500])
+        return response
+
+    return fetch
+
+
+def bib_keys(text: str) -> list[str]:
+    return re.findall(r"^@\w+\{([^,]+),", text, re.M)
+
+
+# -- renderers --------------------------------------------------------------------------
+
+
+def test_sources_page_renders_as_bibtex_its_own_rows(get):
+    response = get("/kb/sources.bib?_sort=key")
+    assert response.headers["content-type"].startswith("application/x-bibtex")
+    assert bib_keys(response.text) == ["book2008", "chapter2007"]   # one page of 2
+
+
+def test_sources_page_renders_as_ris_and_csl_json(get):
+    ris = get("/kb/sources.ris?_sort=key&key=solo2001").text
+    assert ris.startswith("TY  - JOUR\nID  - solo2001\nAU  - Solo, S.")
+    assert "AN  - 10000001" in ris
+    items = json.loads(get("/kb/sources.csljson?key=trio2002").text)
+    assert items[0]["id"] == "trio2002" and items[0]["PMCID"] == "PMC1000002"
+
+
+def test_claims_render_the_works_behind_them(get):
+    text = get("/kb/claims.bib?id=review2013-c04").text
+    assert bib_keys(text) == ["review2013", "chapter2007", "thirty2005"]
+
+
+def test_claim_evidence_view_renders_the_works_behind_its_claims(get):
+    response = get("/kb/claim_evidence.csljson?claim_id=review2013-c02")
+    assert [i["id"] for i in json.loads(response.text)] == ["review2013", "solo2001"]
+    assert "entries 3 of review2013's list are not yet known" in response.headers[
+        "x-kb-not-exported"]
+
+
+def test_any_query_with_a_key_column_renders(get):
+    sql = "select key from sources where year >= 2011 order by year"
+    response = get(f"/kb.ris?sql={sql}")
+    assert re.findall(r"^ID  - (.+)$", response.text, re.M) == [
+        "ristags2011", "partial2012", "review2013"]
+
+
+def test_rows_without_the_columns_get_a_400_naming_them(get):
+    response = get("/kb/vocabulary.bib", status=400)
+    assert "need a column claim_id (claims), key (sources), or source_key / cited_key" in (
+        response.text)
+    assert "they have field, term, definition" in response.text
+    get("/kb.csljson?sql=select 1 as x", status=400)
+
+
+def test_renderer_links_show_only_where_they_can_render(get):
+    assert 'href="/kb/sources.bib' in get("/kb/sources").text
+    assert 'href="/kb/claim_evidence.csljson' in get("/kb/claim_evidence").text
+    assert ".bib" not in get("/kb/vocabulary").text
+
+
+# -- download routes: whole selections --------------------------------------------------
+
+
+def test_every_source_downloads_as_bibtex(get):
+    response = get("/kb/-/export/sources.bib")
+    assert len(bib_keys(response.text)) == 13        # not just the page of 2
+    assert response.headers["content-disposition"] == 'attachment; filename="sources.bib"'
+
+
+def test_filtered_sources_download_follows_the_tables_filters(get):
+    text = get("/kb/-/export/sources.json?pub_type=journal-article&year__gte=2005").text
+    assert sorted(i["id"] for i in json.loads(text)) == [
+        "latex2010", "nopages2006", "partial2012", "ristags2011", "thirty2005"]
+
+
+def test_a_reviews_reference_list_downloads_with_its_own_numbers(get):
+    response = get("/kb/-/export/reference-list/review2013.vancouver.txt")
+    assert response.headers["content-type"].startswith("text/plain")
+    numbers = re.findall(r"^(\d+)\. ", response.text, re.M)
+    assert numbers == ["1", "2", "4", "5", "6"]
+    assert response.headers["x-kb-not-exported"] == (
+        "entries 3 of review2013's list are not yet known")
+
+
+def test_works_behind_claims_download_by_id_or_by_filter(get):
+    by_id = get("/kb/-/export/claims.ris?claim=review2013-c04&claim=review2013-c01").text
+    assert re.findall(r"^ID  - (.+)$", by_id, re.M) == [
+        "review2013", "chapter2007", "thirty2005", "seven2004"]
+    by_outcome = get("/kb/-/export/claims.bib?outcome=liver-metastases").text
+    assert bib_keys(by_outcome) == ["review2013", "seven2004"]
+    by_where = get("/kb/-/export/claims.json?_where=value%20%3E%2050").text
+    assert [i["id"] for i in json.loads(by_where)] == ["review2013", "seven2004"]
+
+
+def test_formatted_lists_download_as_text_markdown_and_html(get):
+    md = get("/kb/-/export/claims.ama.md?outcome=overall-survival")
+    assert md.headers["content-type"].startswith("text/markdown")
+    assert md.text.startswith("# References behind the claims\n\n1. Review R, Writer W.")
+    page = get("/kb/-/export/sources.vancouver.html").text
+    assert page.startswith("<!DOCTYPE html>") and page.count("<li value=") == 13
+
+
+def test_evidence_table_downloads(get):
+    response = get("/kb/-/export/evidence-table.csv?claim=review2013-c03")
+    assert response.headers["content-disposition"] == (
+        'attachment; filename="evidence-table.csv"')
+    assert "'=HYPERLINK(" in response.text
+    page = get("/kb/-/export/evidence-table.html?outcome=overall-survival").text
+    assert "<td>review2013-c02</td>" in page and "<td>review2013-c04</td>" in page
+
+
+@pytest.mark.parametrize("url, status, message", [
+    ("/kb/-/export/sources.docx", 404, "unknown export .docx: use one of .bib"),
+    ("/kb/-/export/reference-list/nobody.bib", 404, "no such source: nobody"),
+    ("/kb/-/export/claims.bib?claim=nope-c01", 400, "no such claim: nope-c01"),
+    ("/kb/-/export/claims.bib?_where=bogus%3D1", 400, "no such column: bogus"),
+    ("/kb/-/export/sources.vancouver.csv", 404, "unknown export .vancouver.csv"),
+    ("/kb/-/export/evidence-table.bib", 404, "an evidence table is .md, .csv or .html"),
+])
+def test_bad_export_requests_say_what_is_wrong(get, url, status, message):
+    assert message in get(url, status=status).text
+
+
+# -- the export box on the pages --------------------------------------------------------
+
+
+def export_box(page: str) -> str:
+    found = re.search(r'<section class="kb-export".*?</section>', page, re.S)
+    return html.unescape(found.group(0)) if found else ""
+
+
+@pytest.mark.parametrize("url, title, link", [
+    ("/kb/sources", "Export every source", "/kb/-/export/sources.bib"),
+    ("/kb/sources?pub_type=chapter", "Export these sources",
+     "/kb/-/export/sources.ris?pub_type=chapter"),
+    ("/kb/claims?outcome=overall-survival", "Export the works behind these claims",
+     "/kb/-/export/evidence-table.csv?outcome=overall-survival"),
+    ("/kb/claim_evidence", "Export the works behind these claims",
+     "/kb/-/export/claim_evidence.vancouver.txt"),
+    ("/kb/claims/review2013-c02", "Export the works behind this claim",
+     "/kb/-/export/claims.bib?claim=review2013-c02"),
+    ("/kb/sources/review2013", "Export this work's reference list",
+     "/kb/-/export/reference-list/review2013.ama.html"),
+    ("/kb/reference_list?review=review2013", "Export the reference list of review2013",
+     "/kb/-/export/reference-list/review2013.json"),
+    ("/kb/claims_for_outcome?outcome=liver-metastases",
+     "Export the works behind the claims about liver-metastases",
+     "/kb/-/export/claims.bib?outcome=liver-metastases"),
+])
+def test_pages_offer_an_export_box(get, url, title, link):
+    box = export_box(get(url).text)
+    assert title in box
+    assert f'href="{link}"' in box
+    get(link)   # and the link works
+
+
+def test_a_work_without_a_reference_list_offers_none(get):
+    assert export_box(get("/kb/sources/solo2001").text) == ""
