@@ -133,7 +133,9 @@ def html_page(title: str, body: str) -> str:
     return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
             f"<title>{html.escape(title)}</title>\n"
             "<style>body{font-family:system-ui,sans-serif;max-width:60em;margin:2em auto;"
-            "padding:0 1em;line-height:1.4}table{border-collapse:collapse}"
+            "padding:0 1em;line-height:1.4}body:has(table){max-width:none}"
+            "table{border-collapse:collapse;font-size:.9em}"
             "th,td{border:1px solid #ccc;padding:.3em .5em;vertical-align:top;"
-            "text-align:left}</style>\n</head>\n<body>\n"
+            "text-align:left}td.col-value,td.col-refs{white-space:nowrap}"
+            "td.col-statement{min-width:20em}</style>\n</head>\n<body>\n"
             f"{body}\n</body>\n</html>\n")

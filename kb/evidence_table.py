@@ -142,7 +142,8 @@ def render(selection: Selection, output: str) -> str:
         return "\n".join(lines)
     head = "".join(f"<th>{html.escape(title)}</th>" for _, title in COLUMNS)
     body = "\n".join(
-        "<tr>" + "".join(f"<td>{html.escape(r[name])}</td>" for name, _ in COLUMNS) + "</tr>"
+        "<tr>" + "".join(f'<td class="col-{name}">{html.escape(r[name])}</td>'
+                         for name, _ in COLUMNS) + "</tr>"
         for r in table)
     return citeproc.html_page(selection.title, (
         f"<h1>{html.escape(selection.title)}</h1>\n"

@@ -103,3 +103,41 @@ def test_sql_editor(page, base_url):
     page.goto(base_url + "/kb?sql=select+outcome,+count(*)+as+n+from+claims+group+by+outcome")
     expect(page.locator("table.rows-and-columns")).to_contain_text("liver-metastases")
     shot(page, "sql-editor")
+
+
+def test_export_an_evidence_table_for_a_facet(page, base_url):
+    page.goto(base_url + "/kb/claims")
+    page.locator(".facet-info", has_text="outcome").get_by_role(
+        "link", name="overall-survival", exact=True).click()
+    box = page.locator("section.kb-export")
+    expect(box).to_contain_text("Export the works behind these claims")
+    shot(page, "claims-export-box")
+    box.locator(".kb-export-group", has_text="Evidence table").get_by_role(
+        "link", name="HTML").click()
+    expect(page).to_have_url(base_url + "/kb/-/export/evidence-table.html"
+                                        "?outcome=overall-survival")
+    row = page.locator("tr", has_text="jagannath2012-c05")
+    expect(row).to_contain_text("13–54%")
+    expect(row).to_contain_text("Touzios [2]")
+    expect(page.locator("ol.references li").first).to_contain_text("Jagannath P, et al.")
+    shot(page, "evidence-table-overall-survival")
+
+
+def test_download_a_reviews_reference_list_as_bibtex(page, base_url):
+    page.goto(base_url + "/kb/sources/jagannath2012")
+    box = page.locator("section.kb-export")
+    expect(box).to_contain_text("Export this work's reference list")
+    with page.expect_download() as info:
+        box.get_by_role("link", name="BibTeX").click()
+    download = info.value
+    assert download.suggested_filename == "reference-list-jagannath2012.bib"
+    text = Path(download.path()).read_text(encoding="utf-8")
+    assert "@article{rindi2006," in text and "@incollection{talamonti2004," in text
+
+
+def test_this_data_as_bib_on_the_sources_page(page, base_url):
+    page.goto(base_url + "/kb/sources?pub_type=chapter")
+    with page.expect_download() as info:
+        page.locator("p.export-links").get_by_role("link", name="bib").click()
+    text = Path(info.value.path()).read_text(encoding="utf-8")
+    assert re.findall(r"^@(\w+)\{", text, re.M) == ["incollection", "incollection"]

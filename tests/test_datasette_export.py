@@ -137,7 +137,8 @@ def test_evidence_table_downloads(get):
         'attachment; filename="evidence-table.csv"')
     assert "'=HYPERLINK(" in response.text
     page = get("/kb/-/export/evidence-table.html?outcome=overall-survival").text
-    assert "<td>review2013-c02</td>" in page and "<td>review2013-c04</td>" in page
+    assert '<td class="col-claim">review2013-c02</td>' in page
+    assert '<td class="col-claim">review2013-c04</td>' in page
 
 
 @pytest.mark.parametrize("url, status, message", [

@@ -164,7 +164,7 @@ def test_evidence_table_markdown_and_html(conn):
     assert "## References" in markdown
     assert "\n1. Review R, Writer W." in markdown and "\n3. Abel AB," in markdown
     html = evidence_table.render(selection, "html")
-    assert "<td>41.5 (30–60) months</td>" in html
+    assert '<td class="col-value">41.5 (30–60) months</td>' in html
     assert '<li value="2" id="ref-chapter2007">Writer W, Author A.' in html
 
 
@@ -239,7 +239,7 @@ def test_kb_export_evidence_table_as_html(run, data, tmp_path):
                  "--as", "html", "--claim", "review2013-c01")
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("<!DOCTYPE html>")
-    assert "<td>review2013-c01</td>" in result.stdout
+    assert '<td class="col-claim">review2013-c01</td>' in result.stdout
 
 
 @pytest.mark.parametrize("args, message", [
