@@ -17,7 +17,9 @@ from datasette.utils import tilde_encode
 from markupsafe import Markup
 
 from . import schema
-from .datasette_export import export_panel, register_output_renderer, register_routes  # noqa: F401  (hooks)
+# the export hooks live in datasette_export.py; importing them here registers them
+from .datasette_export import (export_panel, register_output_renderer,  # noqa: F401
+                               register_routes)
 
 PUBMED = "https://pubmed.ncbi.nlm.nih.gov/{}/"
 PMC = "https://www.ncbi.nlm.nih.gov/pmc/articles/{}/"

@@ -12,7 +12,7 @@ import io
 import re
 
 from . import citeproc
-from .export import Selection, _ranges
+from .export import Selection, number_ranges
 
 OUTPUTS = ("markdown", "csv", "html")
 COLUMNS = (
@@ -79,7 +79,7 @@ def rows(selection: Selection) -> list[dict]:
             rests.append(f"{_label(cited)} [{ours}]")
             designs.append(cited["pub_type"])
         if unknown:
-            rests.append(f"{claim['source_key']} refs {_ranges(unknown)}: not yet known")
+            rests.append(f"{claim['source_key']} refs {number_ranges(unknown)}: not yet known")
             designs.append("unknown")
         if not refs.rests_on:
             rests.append("no reference printed")

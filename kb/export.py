@@ -325,7 +325,7 @@ def reference_list(conn: sqlite3.Connection, review: str) -> Selection:
                            for e in entries if e["cited_key"]])
     unknown = [e["ref_number"] for e in entries if not e["cited_key"]]
     if unknown:
-        selection.unknown.append(f"entries {_ranges(unknown)} of {review}'s list are not "
+        selection.unknown.append(f"entries {number_ranges(unknown)} of {review}'s list are not "
                                  "yet known")
     if not entries:
         selection.unknown.append(f"no entry of {review}'s reference list is known")
@@ -396,13 +396,13 @@ def behind_claims(conn: sqlite3.Connection, ids: list[str],
             refs.rests_on.append((ref_number, key, use(key) if key else None))
         unknown = [r for r, key in cites[i] if not key]
         if unknown:
-            selection.unknown.append(f"{i}: entries {_ranges(unknown)} of "
+            selection.unknown.append(f"{i}: entries {number_ranges(unknown)} of "
                                      f"{claim['source_key']}'s list are not yet known")
         selection.claims.append(refs)
     return selection
 
 
-def _ranges(numbers: list[int]) -> str:
+def number_ranges(numbers: list[int]) -> str:
     """[7, 8, 9, 11] -> '7-9, 11'"""
     out, run = [], []
     for n in sorted(set(numbers)):
