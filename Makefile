@@ -34,6 +34,7 @@ bench: $(BIN)/kb
 	$(BIN)/python bench/build_bench.py
 	$(BIN)/python bench/parse_bench.py
 	$(BIN)/python bench/ingest_bench.py
+	$(BIN)/python bench/export_bench.py
 
 clean:
 	rm -rf $(VENV) $(DB) .pytest_cache

@@ -40,7 +40,8 @@ def text_of(response):
 def test_plugin_is_registered_through_the_entry_point():
     plugin = next(p for p in get_plugins() if p["name"] == "nelm-kb")
     assert {"get_metadata", "render_cell", "extra_template_vars",
-            "prepare_jinja2_environment"} <= set(plugin["hooks"])
+            "prepare_jinja2_environment", "register_output_renderer",
+            "register_routes"} <= set(plugin["hooks"])
 
 
 def test_database_page_lists_tables_and_canned_queries(get):
