@@ -26,7 +26,7 @@ from urllib.parse import urlencode, urlsplit
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
-from . import export
+from . import citeproc, export
 
 RENDERERS = {"bib": "bibtex", "ris": "ris", "csljson": "csl-json"}
 # download extension -> (format, output)
@@ -41,8 +41,8 @@ CONTRACT = ("claim_id (claims), key (sources), or source_key / cited_key (works 
 ATTACHMENT = ("bibtex", "ris", "csl-json", "csv")
 PAGE = 1000   # rows asked of Datasette's JSON at a time when following a filter
 
-TABLE_FOR = {"sources": ("sources", "key"), "claims": ("claims", "id"),
-             "claim_evidence": ("claim_evidence", "claim_id")}
+# the column of each filterable table that names what to export
+NAMING = {"sources": "key", "claims": "id", "claim_evidence": "claim_id"}
 
 
 def _is_kb(datasette, database: str) -> bool:
@@ -108,7 +108,7 @@ async def _respond(datasette, database: str, select, fmt: str, output: str | Non
             None, export.render, selection, fmt, output)
     except export.SelectionError as e:
         return _error(str(e), error_status)
-    except RuntimeError as e:   # citeproc.CiteprocError
+    except citeproc.CiteprocError as e:
         return _error(f"could not format the list: {e}", 500)
     response = _download(text, fmt, output, name)
     if selection.unknown:
@@ -190,7 +190,7 @@ async def _claim_values(datasette, database, table, request):
     asked = request.args.getlist("claim")
     if asked:
         return [c for given in asked for c in given.replace(",", " ").split()]
-    return await _filtered(datasette, database, table, TABLE_FOR[table][1], request)
+    return await _filtered(datasette, database, table, NAMING[table], request)
 
 
 async def export_route(request, datasette):
@@ -216,7 +216,7 @@ async def export_route(request, datasette):
         if not request.args:
             return await _respond(datasette, database, export.all_sources, fmt, output,
                                   "sources")
-        keys = await _filtered(datasette, database, "sources", "key", request)
+        keys = await _filtered(datasette, database, "sources", NAMING["sources"], request)
         if isinstance(keys, Response):
             return keys
         return await _respond(datasette, database,
@@ -288,7 +288,7 @@ def export_panel(datasette, database: str, view_name: str, table: str | None,
             return {"title": "Export the works behind this claim",
                     "groups": export_links(f"{root}/claims", urlencode({"claim": key}),
                                            tables=True)}
+        # shown only when the work has a reference list (datasette_plugin checks)
         return {"title": "Export this work's reference list",
-                "groups": export_links(f"{root}/reference-list/{key}"),
-                "only_with_reference_list": key}
+                "groups": export_links(f"{root}/reference-list/{key}")}
     return None

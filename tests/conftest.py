@@ -89,3 +89,13 @@ def kb_serve(db: Path, data: Path, timeout: float = 30):
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def export_db(tmp_path_factory):
+    """The export fixture data (tests/fixtures/export) built once for the session."""
+    from kb import build
+
+    path = tmp_path_factory.mktemp("export") / "kb.db"
+    build.build(path, FIXTURES / "export")
+    return path

@@ -13,18 +13,11 @@ import re
 import pytest
 from datasette.app import Datasette
 
-from conftest import FIXTURES
-
-DATA = FIXTURES / "export"
 
 
 @pytest.fixture(scope="module")
-def get(tmp_path_factory):
-    from kb import build
-
-    path = tmp_path_factory.mktemp("served") / "kb.db"
-    build.build(path, DATA)
-    datasette = Datasette([str(path)], settings={"suggest_facets": False,
+def get(export_db):
+    datasette = Datasette([str(export_db)], settings={"suggest_facets": False,
                                                  "default_page_size": 2})
 
     def fetch(url, status=200):

@@ -13,25 +13,12 @@ import subprocess
 
 import pytest
 
-from conftest import FIXTURES
-
 from kb import export
 
-DATA = FIXTURES / "export"
-
 
 @pytest.fixture(scope="module")
-def db(tmp_path_factory):
-    from kb import build
-
-    path = tmp_path_factory.mktemp("export") / "kb.db"
-    build.build(path, DATA)
-    return path
-
-
-@pytest.fixture(scope="module")
-def conn(db):
-    conn = sqlite3.connect(db)
+def conn(export_db):
+    conn = sqlite3.connect(export_db)
     yield conn
     conn.close()
 

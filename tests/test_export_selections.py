@@ -10,23 +10,23 @@ import sqlite3
 
 import pytest
 
+from conftest import DATA as DATA_OF_THE_REPO
 from conftest import FIXTURES
 
 from kb import evidence_table, export
 
 DATA = FIXTURES / "export"
-REPO_DATA = FIXTURES.parent.parent / "data"
 
 
-@pytest.fixture(scope="module")
-def conn(tmp_path_factory):
-    from kb import build
-
-    path = tmp_path_factory.mktemp("selections") / "kb.db"
-    build.build(path, DATA)
+def connected(path):
     conn = sqlite3.connect(path)
     yield conn
     conn.close()
+
+
+@pytest.fixture(scope="module")
+def conn(export_db):
+    yield from connected(export_db)
 
 
 @pytest.fixture
@@ -186,10 +186,8 @@ def real(tmp_path_factory):
     from kb import build
 
     path = tmp_path_factory.mktemp("real") / "kb.db"
-    build.build(path, REPO_DATA)
-    conn = sqlite3.connect(path)
-    yield conn
-    conn.close()
+    build.build(path, DATA_OF_THE_REPO)
+    yield from connected(path)
 
 
 def test_jagannath_survival_claims_show_touzios_and_the_unknown_references(real):

@@ -15,18 +15,13 @@ from conftest import FIXTURES
 
 from kb import citeproc, export
 
-DATA = FIXTURES / "export"
-GOLDEN = DATA / "golden"
+GOLDEN = FIXTURES / "export" / "golden"
 EXTENSIONS = {"text": "txt", "markdown": "md", "html": "html"}
 
 
 @pytest.fixture(scope="module")
-def selection(tmp_path_factory):
-    from kb import build
-
-    path = tmp_path_factory.mktemp("styles") / "kb.db"
-    build.build(path, DATA)
-    conn = sqlite3.connect(path)
+def selection(export_db):
+    conn = sqlite3.connect(export_db)
     yield export.all_sources(conn)
     conn.close()
 
