@@ -17,6 +17,7 @@ from datasette.utils import tilde_encode
 from markupsafe import Markup
 
 from . import schema
+from .evidence_table import plain_number
 # the export hooks live in datasette_export.py; importing them here registers them
 from .datasette_export import (export_panel, register_output_renderer,  # noqa: F401
                                register_routes)
@@ -101,8 +102,8 @@ def render_cell(row, value, column, table, database, datasette):
         return None
     if kind:
         return _link(LINKS[kind].format(quote(str(value), safe="/:;()._-")), value)
-    if column in NUMBER_COLUMNS and isinstance(value, float) and value.is_integer():
-        return str(int(value))  # 13, not 13.0
+    if column in NUMBER_COLUMNS and isinstance(value, float):
+        return plain_number(value)  # 13, not 13.0
     if column == "verified_from":
         return Markup(schema.VERIFIED_SEPARATOR).join(
             _link(item, item) if item.startswith(("http://", "https://")) else item

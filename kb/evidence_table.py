@@ -101,9 +101,9 @@ def rows(selection: Selection) -> list[dict]:
 
 
 def _label(source: dict) -> str:
-    first = (source.get("authors") or "").split(";")[0].strip()
-    surname = first.rsplit(" ", 1)[0] if " " in first else first
-    return " ".join(filter(None, [surname or source["key"], plain_number(source.get("year"))]))
+    """'Jagannath 2012': the first author's surname (as kb build derives it) and year."""
+    return " ".join(filter(None, [source.get("first_author") or source["key"],
+                                  plain_number(source.get("year"))]))
 
 
 def neutralise(cell: str) -> str:

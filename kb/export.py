@@ -33,7 +33,7 @@ BIBTEX_TYPES = {"article-journal": "article", "book": "book", "chapter": "incoll
                 "article": "misc"}
 RIS_TYPES = {"article-journal": "JOUR", "book": "BOOK", "chapter": "CHAP", "article": "GEN"}
 
-SOURCE_COLUMNS = ("key", "pmid", "pmcid", "doi", "title", "authors", "journal",
+SOURCE_COLUMNS = ("key", "first_author", "pmid", "pmcid", "doi", "title", "authors", "journal",
                   "journal_abbrev", "year", "volume", "issue", "pages", "editors",
                   "publisher", "place", "pub_type", "retracted")
 

@@ -99,3 +99,13 @@ def export_db(tmp_path_factory):
     path = tmp_path_factory.mktemp("export") / "kb.db"
     build.build(path, FIXTURES / "export")
     return path
+
+
+@pytest.fixture(scope="session")
+def export_conn(export_db):
+    """A connection to export_db, shared by the export tests (they only read)."""
+    import sqlite3
+
+    conn = sqlite3.connect(export_db)
+    yield conn
+    conn.close()

@@ -17,10 +17,8 @@ from kb import export
 
 
 @pytest.fixture(scope="module")
-def conn(export_db):
-    conn = sqlite3.connect(export_db)
-    yield conn
-    conn.close()
+def conn(export_conn):
+    return export_conn
 
 
 @pytest.fixture(scope="module")

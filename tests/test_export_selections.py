@@ -18,15 +18,9 @@ from kb import evidence_table, export
 DATA = FIXTURES / "export"
 
 
-def connected(path):
-    conn = sqlite3.connect(path)
-    yield conn
-    conn.close()
-
-
 @pytest.fixture(scope="module")
-def conn(export_db):
-    yield from connected(export_db)
+def conn(export_conn):
+    return export_conn
 
 
 @pytest.fixture
@@ -187,7 +181,9 @@ def real(tmp_path_factory):
 
     path = tmp_path_factory.mktemp("real") / "kb.db"
     build.build(path, DATA_OF_THE_REPO)
-    yield from connected(path)
+    conn = sqlite3.connect(path)
+    yield conn
+    conn.close()
 
 
 def test_jagannath_survival_claims_show_touzios_and_the_unknown_references(real):

@@ -7,7 +7,6 @@ six and three then "et al." beyond; a chapter reads "In: Editor E, Second S, edi
 
 from __future__ import annotations
 
-import sqlite3
 
 import pytest
 
@@ -20,10 +19,8 @@ EXTENSIONS = {"text": "txt", "markdown": "md", "html": "html"}
 
 
 @pytest.fixture(scope="module")
-def selection(export_db):
-    conn = sqlite3.connect(export_db)
-    yield export.all_sources(conn)
-    conn.close()
+def selection(export_conn):
+    return export.all_sources(export_conn)
 
 
 @pytest.mark.parametrize("style", ["vancouver", "ama"])
