@@ -12,7 +12,7 @@ from typing import Iterable, Iterator, Sequence
 
 import sqlite_utils
 
-from . import pubmed_cache, schema
+from . import evidence, pubmed_cache, schema
 from .csvfile import gc_paused
 from .validate import Dataset, load, parse_cites
 
@@ -54,16 +54,22 @@ def _write(path: Path, dataset: Dataset) -> dict[str, int]:
                         foreign_keys=list(table.foreign_keys))
     sources, authors, source_authors = _sources_and_authors(dataset["references.csv"],
                                                             dataset.pubmed)
+    claim_citations = list(_claim_citations(dataset))
+    found = _evidence(dataset, sources, claim_citations)
+    blank = (None,) * len(schema.EVIDENCE_COLUMNS)
     rows: dict[str, Iterable[Sequence]] = {
         "vocabulary": _typed(dataset["vocabulary.csv"], schema.VOCABULARY),
         "sources": sources,
         "authors": authors,
         "source_authors": source_authors,
         "citations": _typed(dataset["citations.csv"], schema.CITATIONS),
-        "claims": _typed(dataset["claims.csv"], schema.CLAIMS),
-        "claim_citations": _claim_citations(dataset),
+        "claims": ((*row, *found.claims.get(row[0], blank))
+                   for row in _typed(dataset["claims.csv"], schema.CLAIMS)),
+        "claim_citations": claim_citations,
         "pubmed_records": (tuple(pubmed_cache.record_row(r).values())
                            for r in dataset.pubmed.values()),
+        "claim_trails": found.trails,
+        "claim_conflicts": found.conflicts,
     }
     counts = {}
     with db.conn:
@@ -156,3 +162,31 @@ def _claim_citations(dataset: Dataset) -> Iterator[tuple]:
                                        claims.column("cites")):
         for number in dict.fromkeys(parse_cites(cites)):
             yield claim_id, number, source, cited.get((source, str(number))) or None
+
+
+def evidence_of(dataset: Dataset) -> evidence.Evidence:
+    """Trails, number checks and conflicts of a loaded (valid) data set."""
+    sources, _, _ = _sources_and_authors(dataset["references.csv"], dataset.pubmed)
+    return _evidence(dataset, sources, list(_claim_citations(dataset)))
+
+
+def _evidence(dataset: Dataset, sources: list[tuple], claim_citations: list[tuple]
+              ) -> evidence.Evidence:
+    names = list(schema.TABLES_BY_NAME["sources"].columns)
+    at = {name: names.index(name) for name in (
+        "key", "pub_type", "label", "pmid", "doi", "title", "year", "abstract")}
+    works = {row[at["key"]]: evidence.work(*(row[at[n]] for n in at)) for row in sources}
+    cites: dict[str, list] = {}
+    for claim_id, number, _, cited_key in claim_citations:
+        cites.setdefault(claim_id, []).append((number, cited_key))
+    claims = dataset["claims.csv"]
+    fields = [f.name for f in evidence.Claim.__dataclass_fields__.values()
+              if f.name != "cites"]
+    columns = [claims.column(name) for name in fields]
+    vocabulary = dataset["vocabulary.csv"]
+    broader = {term: wider for fld, term, wider in zip(
+        vocabulary.column("field"), vocabulary.column("term"), vocabulary.column("broader"))
+        if fld == "population" and wider}
+    return evidence.compute(
+        (evidence.Claim(*values, cites=cites.get(values[0], [])) for values in zip(*columns)),
+        works, broader)

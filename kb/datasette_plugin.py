@@ -17,7 +17,7 @@ from datasette.utils import tilde_encode
 from markupsafe import Markup
 
 from . import schema
-from .evidence_table import plain_number
+from .numbers import plain_number
 # the export hooks live in datasette_export.py; importing them here registers them
 from .datasette_export import (export_panel, register_output_renderer,  # noqa: F401
                                register_routes)

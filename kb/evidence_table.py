@@ -13,6 +13,7 @@ import re
 
 from . import citeproc
 from .export import Selection, number_ranges
+from .numbers import format_value, plain_number
 
 OUTPUTS = ("markdown", "csv", "html")
 COLUMNS = (
@@ -31,38 +32,6 @@ COLUMNS = (
 # a cell a spreadsheet would run as a formula; plain numbers (-5, +3.2) are left alone
 FORMULA = re.compile(r"^[=+\-@\t\r]")
 NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
-UNITS_WITHOUT_SPACE = ("%",)
-
-
-def plain_number(value) -> str:
-    """13.0 -> '13', 2.5 -> '2.5', None -> ''"""
-    if value is None or value == "":
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def format_value(claim: dict) -> str:
-    """The claim's number as a reader writes it: '80%', '13-54%', '<=75%', '12 (8-16) months'."""
-    value, low, high = (plain_number(claim.get(c)) for c in ("value", "low", "high"))
-    unit = claim.get("unit") or ""
-    if low and high:
-        span = f"{low}–{high}"
-    elif high:
-        span = f"≤{high}"
-    elif low:
-        span = f"≥{low}"
-    else:
-        span = ""
-    number = f"{value} ({span})" if value and span else value or span
-    if not number:
-        return ""
-    if not unit:
-        return number
-    return f"{number}{unit}" if unit in UNITS_WITHOUT_SPACE else f"{number} {unit}"
-
-
 def rows(selection: Selection) -> list[dict]:
     """One dict per claim, keyed by the names in COLUMNS."""
     works = {row["key"]: (number, row) for number, row in selection.entries}

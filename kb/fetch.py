@@ -19,7 +19,7 @@ from ingest import entrez, pubmed
 from ingest.cache import Cache
 
 from .csvfile import CsvFile
-from .validate import normalise_title
+from .match import normalise
 
 TITLE_MATCH_SCORE = 90  # rapidfuzz token_sort_ratio of normalised titles, 0-100
 
@@ -183,8 +183,8 @@ def resolve(client: entrez.Client, cache: Cache, data_dir: Path) -> list[dict]:
     for row in candidates:
         pmid = found.get(row["key"], "")
         pubmed_title = titles.get(pmid, "")
-        score = round(fuzz.token_sort_ratio(normalise_title(row["title"] or ""),
-                                            normalise_title(pubmed_title))) if pmid else ""
+        score = round(fuzz.token_sort_ratio(normalise(row["title"] or ""),
+                                            normalise(pubmed_title))) if pmid else ""
         if not asked[row["key"]]:
             decision = "not enough to ask (needs journal, year, and volume or pages)"
         elif not pmid:

@@ -43,9 +43,9 @@ def read(data_dir: Path, display: str) -> tuple[dict[str, dict], list[Problem]]:
 
 
 def _norm(title: str) -> str:
-    from .validate import normalise_title
+    from .match import normalise
 
-    return normalise_title(title)
+    return normalise(title)
 
 
 def check(references: CsvFile, records: dict[str, dict]) -> None:

@@ -158,6 +158,16 @@ CLAIMS = DataFile(
     ),
 )
 
+# kinds of publication whose numbers come from other works: a claim resting on one of
+# them has not reached primary data
+SECONDARY_PUB_TYPES = frozenset({"review", "systematic-review", "editorial", "guideline",
+                                 "consensus", "book", "chapter"})
+
+# outcomes whose figures are not one quantity: a share of one category among several
+# (which primary site) or a study's own size. Their claims are never set against each
+# other as conflicts.
+UNCOMPARED_OUTCOMES = frozenset({"primary-site", "study-size"})
+
 VOCABULARY_FIELDS = ("population", "intervention", "outcome", "measure", "unit", "pub_type")
 
 VOCABULARY = DataFile(
@@ -170,6 +180,9 @@ VOCABULARY = DataFile(
               pattern="|".join(VOCABULARY_FIELDS)),
         Field("term", "The term.", required=True),
         Field("definition", "What the term means.", required=True),
+        Field("broader", "A term of the same field that includes this one (a "
+              "population's wider denominator, e.g. gep-nen within nen).",
+              example="nen"),
     ),
 )
 
@@ -202,6 +215,23 @@ def _types(data_file: DataFile) -> dict[str, str]:
 def _descriptions(data_file: DataFile) -> dict[str, str]:
     return {f.name: f.description for f in data_file.fields}
 
+
+# computed by kb/evidence.py during the build, after the curated claim columns
+EVIDENCE_COLUMNS = (
+    ("numbers_in_source", str, "Whether the claim's numbers (value, low, high, n) appear "
+     "in the cached title and abstract of the work stating it: found, partly found, not "
+     "found, or no abstract (nothing cached to check). Blank for qualitative claims."),
+    ("numbers_missing", str, "The claim's numbers that its source's title and abstract "
+     "do not contain."),
+    ("trail", str, "Where the claim's support ends: primary data (stated by a primary "
+     "study without citing), reaches primary data, reviews only, unverified (a cited "
+     "work not identified yet), or no citation (a secondary work citing nothing)."),
+    ("trail_depth", int, "Hops from the claim to the nearest primary work it rests on; "
+     "0 when stated by primary data; blank when no primary work is reached."),
+    ("trail_differs", int, "Hops where a restated claim's figures differ from this "
+     "claim's: possible citation distortions."),
+    ("conflicts", int, "Pairs in claim_conflicts this claim is part of."),
+)
 
 PUBMED_SOURCE_COLUMNS = {"abstract": str, "mesh": str, "publication_types": str,
                          "journal_abbrev": str, "retracted": int, "from_pubmed": str}
@@ -267,14 +297,16 @@ TABLES: tuple[Table, ...] = (
     Table(
         name="claims",
         description=CLAIMS.description,
-        columns=_types(CLAIMS),
+        columns={**_types(CLAIMS), **{name: t for name, t, _ in EVIDENCE_COLUMNS}},
         pk="id",
         foreign_keys=(("source_key", "sources", "key"), ("derived_from", "claims", "id")),
-        indexes=(("source_key",), ("outcome",), ("population",), ("derived_from",)),
+        indexes=(("source_key",), ("outcome",), ("population",), ("derived_from",),
+                 ("trail",), ("numbers_in_source",)),
         fts=("statement", "population", "intervention", "outcome", "timepoint", "locator",
              "notes"),
         label_column="statement",
-        column_descriptions=_descriptions(CLAIMS),
+        column_descriptions={**_descriptions(CLAIMS),
+                             **{name: d for name, _, d in EVIDENCE_COLUMNS}},
     ),
     Table(
         name="claim_citations",
@@ -315,6 +347,58 @@ TABLES = TABLES + (
             "comments_corrections": "Errata, retractions, comments (JSON list of type, "
             "source, PMID).",
             "retracted": "1 when a retraction is recorded.",
+        },
+    ),
+)
+
+TABLES = TABLES + (
+    Table(
+        name="claim_trails",
+        description="Every hop from a claim to what it rests on: the cited work and, "
+        "when the claim restates one of its claims, whether the figures agree. Hops "
+        "through a restated claim in a review continue to that review's citations.",
+        columns={"claim_id": str, "step": int, "depth": int, "from_claim": str,
+                 "ref_number": int, "cited_key": str, "cited_pub_type": str,
+                 "to_claim": str, "status": str, "detail": str},
+        pk=("claim_id", "step"),
+        foreign_keys=(("claim_id", "claims", "id"), ("from_claim", "claims", "id"),
+                      ("cited_key", "sources", "key"), ("to_claim", "claims", "id")),
+        indexes=(("status",), ("cited_key",)),
+        column_descriptions={
+            "claim_id": "The claim whose trail this is.",
+            "step": "Order of the hop in the trail.",
+            "depth": "1 for the claim's own citations, 2 for those of the claim it "
+            "restates, and so on.",
+            "from_claim": "The claim whose citation this hop follows.",
+            "ref_number": "The reference number cited, in the list of from_claim's source.",
+            "cited_key": "The cited work; blank while the list entry is not identified.",
+            "cited_pub_type": "Kind of publication of the cited work.",
+            "to_claim": "The cited work's claim that from_claim restates (derived_from).",
+            "status": "matches, differs, not found, cites a review, unverified or not "
+            "checked (see the data dictionary).",
+            "detail": "Why: the figures compared, the numbers missing, what is unknown.",
+        },
+    ),
+    Table(
+        name="claim_conflicts",
+        description="Pairs of quantitative claims from different works that a reader "
+        "could set against each other: same population, outcome, timepoint, measure and "
+        "unit with ranges that do not overlap (values differ), or nested populations "
+        "(different denominators).",
+        columns={"claim_a": str, "claim_b": str, "kind": str, "outcome": str, "unit": str,
+                 "population_a": str, "population_b": str, "timepoint_a": str,
+                 "timepoint_b": str, "figure_a": str, "figure_b": str, "source_a": str,
+                 "source_b": str, "explanation": str},
+        pk=("claim_a", "claim_b"),
+        foreign_keys=(("claim_a", "claims", "id"), ("claim_b", "claims", "id"),
+                      ("source_a", "sources", "key"), ("source_b", "sources", "key")),
+        indexes=(("claim_b",), ("outcome",), ("kind",)),
+        column_descriptions={
+            "kind": "values differ, or different denominators (population_a includes "
+            "population_b).",
+            "figure_a": "claim_a's figure as a reader writes it.",
+            "figure_b": "claim_b's figure as a reader writes it.",
+            "explanation": "The two figures, their works and why they are set apart.",
         },
     ),
 )

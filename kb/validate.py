@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from rapidfuzz import fuzz, process
+from rapidfuzz import process
 
-from . import pubmed_cache, schema
+from . import match, pubmed_cache, schema
 from .csvfile import CsvFile, Problem, gc_paused
 
 INTEGER = r"-?[0-9]+"
@@ -73,6 +73,7 @@ def _load(data_dir: Path, records: dict[str, dict], cache_problems: list[Problem
             _check_unique(dataset[spec.name], spec)
     if usable["vocabulary.csv"]:
         _check_terms(dataset["vocabulary.csv"])
+        _check_broader(dataset["vocabulary.csv"])
     if usable["references.csv"]:
         pubmed_cache.check(dataset["references.csv"], records)
     if all(usable.values()):
@@ -118,9 +119,9 @@ def _rows_matching(joined: str, regex: re.Pattern) -> list[int]:
     """Row indexes (lines of joined) where regex finds a match, each row once."""
     rows: list[int] = []
     row, position = 0, 0
-    for match in regex.finditer(joined):
-        row += joined.count("\n", position, match.start())
-        position = match.start()
+    for found in regex.finditer(joined):
+        row += joined.count("\n", position, found.start())
+        position = found.start()
         if not rows or rows[-1] != row:
             rows.append(row)
     return rows
@@ -220,6 +221,27 @@ def _check_terms(f: CsvFile) -> None:
         if fld != "unit" and term and not slug.fullmatch(term):
             f.problem(*f.location(row, "term"), f"{fld} term {term!r} is not a lowercase "
                       "slug (letters, digits and . _ / % -)")
+
+
+def _check_broader(f: CsvFile) -> None:
+    """A broader term is a term of the same field, and following them never loops."""
+    fields, terms, wider = f.column("field"), f.column("term"), f.column("broader")
+    known = set(zip(fields, terms))
+    up = {(fld, term): b for fld, term, b in zip(fields, terms, wider) if b}
+    for row, (fld, term, b) in enumerate(zip(fields, terms, wider)):
+        if not b:
+            continue
+        if (fld, b) not in known:
+            f.problem(*f.location(row, "broader"), f"broader {b!r} is not {_a(fld)} term "
+                      "in vocabulary.csv" + _suggest(b, {t for g, t in known if g == fld}))
+            continue
+        seen, current = {term}, b
+        while current is not None and current not in seen:
+            seen.add(current)
+            current = up.get((fld, current))
+        if current is not None:
+            f.problem(*f.location(row, "broader"), f"broader terms of {term!r} lead back "
+                      f"to {current!r}: a term cannot include itself")
 
 
 def _vocabulary(f: CsvFile) -> dict[str, set[str]]:
@@ -344,10 +366,6 @@ def _check_years(references: CsvFile) -> None:
                                f"year {year} is outside {schema.MIN_YEAR}-{last}")
 
 
-def normalise_title(title: str) -> str:
-    return " ".join(re.sub(r"[^\w\s]", " ", title.casefold()).split())
-
-
 def _check_duplicate_works(references: CsvFile) -> None:
     keys = references.column("key")
     for column in ("pmid", "doi", "pmcid"):
@@ -363,28 +381,12 @@ def _check_duplicate_works(references: CsvFile) -> None:
                                    "the same work twice?")
             else:
                 first[value] = row
-    # near-identical titles in the same year: blocked on the title's first and last
-    # characters (a typo rarely hits both ends), scored with rapidfuzz in C
-    norms = [normalise_title(t) for t in references.column("title")]
-    years = references.column("year")
-    blocks: dict[tuple[str, str, str], list[int]] = defaultdict(list)
-    for row, norm in enumerate(norms):
-        if norm:
-            blocks[(years[row], "head", norm[:8])].append(row)
-            blocks[(years[row], "tail", norm[-8:])].append(row)
-    reported: set[int] = set()
-    for rows in blocks.values():
-        if len(rows) < 2:
-            continue
-        scores = process.cdist([norms[r] for r in rows], [norms[r] for r in rows],
-                               scorer=fuzz.ratio, score_cutoff=TITLE_DUPLICATE_SCORE)
-        for i, row in enumerate(rows):
-            earlier = [rows[j] for j in range(i) if scores[i][j]]
-            if earlier and row not in reported:
-                other = min(earlier)
-                reported.add(row)
-                references.problem(*references.location(row, "title"),
-                                   f"title and year nearly identical to "
-                                   f"{keys[other]!r} (line "
-                                   f"{references.line_numbers[other]}): "
-                                   "the same work twice?")
+    # near-identical titles in the same year, blocked and scored by kb/match.py
+    works = [match.work_reference(key, title, authors, year, None, None)
+             for key, title, authors, year in zip(
+                 keys, references.column("title"), references.column("authors"),
+                 references.column("year"))]
+    for earlier, row, _ in match.duplicates(works, TITLE_DUPLICATE_SCORE):
+        references.problem(*references.location(row, "title"),
+                           f"title and year nearly identical to {keys[earlier]!r} (line "
+                           f"{references.line_numbers[earlier]}): the same work twice?")

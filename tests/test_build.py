@@ -21,7 +21,8 @@ def test_tables_and_counts(built):
     counts = {t.name: t.count for t in built.tables if not t.name.endswith(
         ("_fts", "_data", "_idx", "_docsize", "_config")) and t.name != "sqlite_stat1"}
     assert counts == {"vocabulary": 10, "sources": 3, "authors": 4, "source_authors": 4,
-                      "citations": 3, "claims": 4, "claim_citations": 3, "pubmed_records": 0}
+                      "citations": 3, "claims": 4, "claim_citations": 3, "pubmed_records": 0,
+                      "claim_trails": 3, "claim_conflicts": 0}
 
 
 def test_primary_keys(built):

@@ -13,7 +13,7 @@ import pytest
 from conftest import DATA as DATA_OF_THE_REPO
 from conftest import FIXTURES
 
-from kb import evidence_table, export
+from kb import evidence_table, export, numbers
 
 DATA = FIXTURES / "export"
 
@@ -118,7 +118,7 @@ def test_evidence_table_rows_carry_numbers_and_what_each_claim_rests_on(conn):
     ({}, ""),
 ])
 def test_values_are_written_as_a_reader_would(claim, expected):
-    assert evidence_table.format_value(claim) == expected
+    assert numbers.format_value(claim) == expected
 
 
 def test_evidence_table_csv_neutralises_formulas_and_ends_with_the_references(conn):

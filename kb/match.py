@@ -1,0 +1,227 @@
+"""Match a citation as a review prints it against known works, with rapidfuzz.
+
+"Modlin IM, Lye KD, Kidd M. A 5-decade analysis of 13,715 carcinoid tumors. Cancer.
+2003;97:934-959." is split into first author, title, journal, year, volume and first
+page (`parse_citation`); each part is compared with the same part of every candidate
+work and the parts' scores are combined (`score`). Candidates come from blocking: an
+index of the title's rarer words and of first-author surnames, so a query looks at a
+few dozen works, not all of them. `kb match`, the duplicate check of `kb validate` and
+the benchmark use this one module.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+from rapidfuzz import fuzz
+
+# a score at or above this is a match; below it a candidate is only a suggestion
+MATCH_SCORE = 80
+# weights of the parts; a part the citation lacks is left out of the sum
+WEIGHTS = {"title": 0.65, "author": 0.15, "year": 0.1, "locator": 0.1}
+CANDIDATES = 40          # candidates scored per query
+RARE_WORD_SHARE = 0.002  # title words in more works than this share are not indexed...
+RARE_WORD_MIN = 100      # ...unless that is fewer than this many works
+STOPWORDS = frozenset("""a an and are as at by for from in into is of on or the to with
+    without its their than that this these those was were be been vs versus""".split())
+YEAR = r"(?:1[89]\d\d|20\d\d)"
+# '2003;97(4):934-959', '2003 Feb 15;97(4):934-59', '2003;97:934', '2013;2:e58'
+TAIL = re.compile(rf"(?P<year>{YEAR})[a-z]?(?:\s+[A-Z][a-z]{{2}}[^;:.]*)?\s*"
+                  r"(?:;\s*(?P<volume>[\w-]+)?\s*(?:\((?P<issue>[^)]*)\))?)?"
+                  r"(?:\s*:\s*(?P<pages>[A-Za-z]?\d+[A-Za-z]?(?:\s*[-–]\s*[A-Za-z]?\d+)?))?")
+INITIALS = r"[A-Z][A-Za-z]{0,3}\.?(?:\s?[A-Z]\.?){0,3}"
+AUTHOR = rf"[^\W\d][\w'’\-]*(?:\s+[^\W\d][\w'’\-]*)*?\s+{INITIALS}"
+AUTHORS = re.compile(rf"^\s*(?P<first>{AUTHOR})(?:\s*,\s*(?:{AUTHOR}|et\s+al\.?))*"
+                     r"(?:\s*,?\s*et\s+al)?\s*[.;:]\s+")
+LAST_SENTENCE = re.compile(r"[.?!]\s+(?=[^.?!]*[.?!]?\s*$)")
+
+
+def normalise(text: str | None) -> str:
+    """Casefolded ASCII words: 'Klöppel, G.' -> 'kloppel g'."""
+    if not text:
+        return ""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return " ".join(re.sub(r"[\W_]+", " ", text.casefold()).split())
+
+
+def first_page(pages: str | None) -> str:
+    """'934-959' -> '934', 'e58' -> 'e58'."""
+    return normalise(re.split(r"\s*[-–]\s*", pages or "", maxsplit=1)[0])
+
+
+@dataclass(slots=True)
+class Reference:
+    """A work or a printed citation, each part normalised; '' when not known."""
+
+    title: str = ""
+    author: str = ""  # first author's surname
+    year: str = ""
+    volume: str = ""
+    page: str = ""    # first page or article number
+    journal: str = ""
+    key: str = ""     # the work's key, for known works
+    text: str = ""    # the citation as given, for parsed ones
+
+
+def parse_citation(text: str) -> Reference:
+    """Split a printed citation (Vancouver or AMA) into its parts, as far as it can."""
+    rest = " ".join(text.split())
+    ref = Reference(text=text)
+    authors = AUTHORS.match(rest)
+    if authors:
+        ref.author = _surname(authors.group("first"))
+        rest = rest[authors.end():]
+    else:
+        # no author list recognised: perhaps 'Touzios et al.' or a title alone
+        lead = re.match(r"^\s*([^\W\d][\w'’\-]+)\s+et\s+al\b\.?\s*", rest)
+        if lead:
+            ref.author = normalise(lead.group(1))
+            rest = rest[lead.end():]
+    tail = None
+    for found in TAIL.finditer(rest):
+        tail = found  # the last year-led group is the imprint
+    if tail:
+        ref.year, ref.volume = tail.group("year"), normalise(tail.group("volume"))
+        ref.page = first_page(tail.group("pages"))
+        rest = rest[:tail.start()]
+    rest = rest.strip(" .;,")
+    split = LAST_SENTENCE.search(rest)
+    if split and split.start() > 0:
+        ref.title, ref.journal = normalise(rest[:split.start()]), normalise(rest[split.end():])
+    else:
+        ref.title = normalise(rest)
+    return ref
+
+
+def _surname(name: str) -> str:
+    """'van der Berg AB' -> 'van der berg'; 'Modlin I.M.' -> 'modlin'."""
+    words = name.split()
+    while len(words) > 1 and re.fullmatch(INITIALS, words[-1]):
+        words.pop()
+    return normalise(" ".join(words))
+
+
+def work_reference(key: str, title: str | None, authors: str | None, year, volume,
+                   pages, journal: str | None = None) -> Reference:
+    """A known work (a sources row or a PubMed record) as a Reference."""
+    first = (authors or "").split(";")[0].strip()
+    author = "" if first in ("", "et al.") else _surname(first)
+    return Reference(normalise(title), author, str(year or ""), normalise(volume),
+                     first_page(pages), normalise(journal), key=key)
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    key: str
+    score: float
+    parts: dict  # part -> score, for the parts both sides have
+
+
+def score(cited: Reference, known: Reference) -> Match:
+    """How well a known work fits a citation, 0-100; parts the citation lacks are left
+    out, parts the work lacks score 0 (an unidentified work cannot confirm anything)."""
+    parts: dict[str, float] = {}
+    total = weight = 0.0
+    for part, w in WEIGHTS.items():
+        mine = _part(cited, part)
+        if not mine:
+            continue
+        weight += w
+        theirs = _part(known, part)
+        if not theirs:
+            continue
+        if part == "title":
+            s = max(fuzz.ratio(mine, theirs), fuzz.token_sort_ratio(mine, theirs),
+                    0.95 * fuzz.token_set_ratio(mine, theirs))
+        elif part == "author":
+            s = fuzz.ratio(mine, theirs)
+        elif part == "year":
+            s = 100.0 if mine == theirs else (50.0 if abs(int(mine) - int(theirs)) == 1
+                                              else 0.0)
+        else:
+            s = 100.0 * (sum(a == b and a != "" for a, b in zip(mine, theirs))
+                         / max(1, sum(a != "" for a in mine)))
+        parts[part] = round(s, 1)
+        total += w * s
+    return Match(known.key, round(total / weight, 1) if weight else 0.0, parts)
+
+
+def _part(ref: Reference, part: str):
+    if part == "locator":
+        return (ref.volume, ref.page) if ref.volume or ref.page else None
+    return getattr(ref, part)
+
+
+def title_words(title: str) -> set[str]:
+    return {w for w in title.split() if len(w) > 2 and w not in STOPWORDS}
+
+
+class Index:
+    """Known works, blocked for matching: rarer title words and first-author surnames."""
+
+    def __init__(self, works: Iterable[Reference]):
+        self.works: list[Reference] = list(works)
+        words: dict[str, list[int]] = defaultdict(list)
+        authors: dict[str, list[int]] = defaultdict(list)
+        for i, ref in enumerate(self.works):
+            for word in title_words(ref.title):
+                words[word].append(i)
+            if ref.author:
+                authors[ref.author].append(i)
+        self.words, self.authors = dict(words), dict(authors)
+        self.rare = max(RARE_WORD_MIN, int(len(self.works) * RARE_WORD_SHARE))
+
+    def candidates(self, cited: Reference, limit: int = CANDIDATES) -> list[int]:
+        """Works sharing the most rare title words, plus those by the same first author."""
+        postings = sorted((self.words[w] for w in title_words(cited.title)
+                           if w in self.words), key=len)
+        useful = [p for p in postings if len(p) <= self.rare] or [
+            p for p in postings[:2] if len(p) <= 20 * self.rare]
+        counts: Counter[int] = Counter()
+        for posting in useful:
+            counts.update(posting)
+        chosen = [i for i, _ in counts.most_common(limit)]
+        by_author = self.authors.get(cited.author, ())
+        if len(by_author) <= self.rare:
+            same_year = [i for i in by_author
+                         if not cited.year or self.works[i].year in ("", cited.year)]
+            chosen.extend(same_year[:limit])
+        return list(dict.fromkeys(chosen))
+
+    def rank(self, cited: Reference, limit: int = 5) -> list[Match]:
+        """The best-scoring known works for a citation, best first."""
+        matches = [score(cited, self.works[i]) for i in self.candidates(cited)]
+        matches.sort(key=lambda m: (-m.score, m.key))
+        return matches[:limit]
+
+    def best(self, cited: Reference) -> Match | None:
+        """The top work when it scores at least MATCH_SCORE, else None."""
+        ranked = self.rank(cited, limit=1)
+        return ranked[0] if ranked and ranked[0].score >= MATCH_SCORE else None
+
+
+def duplicates(works: Sequence[Reference], threshold: float = 95
+               ) -> list[tuple[int, int, float]]:
+    """Pairs (earlier, later, title score) of works that look like the same work
+    entered twice: candidates from the index, the same year where both have one, and
+    normalised titles at least `threshold` alike (a typo, not a subtitle dropped: plain
+    ratio, stricter than a citation's title score). Each later work is paired once."""
+    index = Index(works)
+    pairs = []
+    for i, ref in enumerate(works):
+        if not ref.title:
+            continue
+        for j in sorted(index.candidates(ref)):
+            other = works[j]
+            if j >= i or (ref.year and other.year and ref.year != other.year):
+                continue
+            similarity = fuzz.ratio(ref.title, other.title, score_cutoff=threshold)
+            if similarity:
+                pairs.append((j, i, similarity))
+                break
+    return pairs
