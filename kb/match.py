@@ -11,9 +11,10 @@ the benchmark use this one module.
 
 from __future__ import annotations
 
+import heapq
 import re
 import unicodedata
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
@@ -33,11 +34,13 @@ YEAR = r"(?:1[89]\d\d|20\d\d)"
 TAIL = re.compile(rf"(?P<year>{YEAR})[a-z]?(?:\s+[A-Z][a-z]{{2}}[^;:.]*)?\s*"
                   r"(?:;\s*(?P<volume>[\w-]+)?\s*(?:\((?P<issue>[^)]*)\))?)?"
                   r"(?:\s*:\s*(?P<pages>[A-Za-z]?\d+[A-Za-z]?(?:\s*[-–]\s*[A-Za-z]?\d+)?))?")
-INITIALS = r"[A-Z][A-Za-z]{0,3}\.?(?:\s?[A-Z]\.?){0,3}"
+UPPER = "A-ZÀ-ÖØ-Þ"
+INITIALS = rf"[{UPPER}][{UPPER}a-z]{{0,3}}\.?(?:\s?[{UPPER}]\.?){{0,3}}"
 AUTHOR = rf"[^\W\d][\w'’\-]*(?:\s+[^\W\d][\w'’\-]*)*?\s+{INITIALS}"
 AUTHORS = re.compile(rf"^\s*(?P<first>{AUTHOR})(?:\s*,\s*(?:{AUTHOR}|et\s+al\.?))*"
                      r"(?:\s*,?\s*et\s+al)?\s*[.;:]\s+")
-LAST_SENTENCE = re.compile(r"[.?!]\s+(?=[^.?!]*[.?!]?\s*$)")
+SENTENCE_END = re.compile(r"[.?!\]]\s+")
+TITLE_SPLITS = 4  # title/journal boundaries tried, from the last one back
 
 
 def normalise(text: str | None) -> str:
@@ -66,6 +69,8 @@ class Reference:
     journal: str = ""
     key: str = ""     # the work's key, for known works
     text: str = ""    # the citation as given, for parsed ones
+    titles: tuple[str, ...] = ()  # other readings of a parsed citation's title
+    words: str = ""   # title and journal of a parsed citation, for blocking
 
 
 def parse_citation(text: str) -> Reference:
@@ -90,11 +95,16 @@ def parse_citation(text: str) -> Reference:
         ref.page = first_page(tail.group("pages"))
         rest = rest[:tail.start()]
     rest = rest.strip(" .;,")
-    split = LAST_SENTENCE.search(rest)
-    if split and split.start() > 0:
-        ref.title, ref.journal = normalise(rest[:split.start()]), normalise(rest[split.end():])
+    # 'Title. Journal' — but abbreviated journals have full stops too ('Surg. Clin.
+    # North Am.'), so every boundary from the last one back gives a possible title
+    ends = [m for m in SENTENCE_END.finditer(rest) if m.start() > 0][-TITLE_SPLITS:]
+    if ends:
+        ref.title, ref.journal = normalise(rest[:ends[-1].start() + 1]), normalise(
+            rest[ends[-1].end():])
+        ref.titles = tuple(normalise(rest[:m.start() + 1]) for m in reversed(ends[:-1]))
     else:
         ref.title = normalise(rest)
+    ref.words = normalise(rest)
     return ref
 
 
@@ -136,8 +146,7 @@ def score(cited: Reference, known: Reference) -> Match:
         if not theirs:
             continue
         if part == "title":
-            s = max(fuzz.ratio(mine, theirs), fuzz.token_sort_ratio(mine, theirs),
-                    0.95 * fuzz.token_set_ratio(mine, theirs))
+            s = max(_title_score(title, theirs) for title in (mine, *cited.titles))
         elif part == "author":
             s = fuzz.ratio(mine, theirs)
         elif part == "year":
@@ -151,6 +160,11 @@ def score(cited: Reference, known: Reference) -> Match:
     return Match(known.key, round(total / weight, 1) if weight else 0.0, parts)
 
 
+def _title_score(mine: str, theirs: str) -> float:
+    return max(fuzz.ratio(mine, theirs), fuzz.token_sort_ratio(mine, theirs),
+               0.95 * fuzz.token_set_ratio(mine, theirs))
+
+
 def _part(ref: Reference, part: str):
     if part == "locator":
         return (ref.volume, ref.page) if ref.volume or ref.page else None
@@ -162,35 +176,43 @@ def title_words(title: str) -> set[str]:
 
 
 class Index:
-    """Known works, blocked for matching: rarer title words and first-author surnames."""
+    """Known works, blocked for matching: rarer title words, first-author surnames, and
+    volume with first page."""
 
     def __init__(self, works: Iterable[Reference]):
         self.works: list[Reference] = list(works)
         words: dict[str, list[int]] = defaultdict(list)
         authors: dict[str, list[int]] = defaultdict(list)
+        locators: dict[tuple[str, str], list[int]] = defaultdict(list)
         for i, ref in enumerate(self.works):
             for word in title_words(ref.title):
                 words[word].append(i)
             if ref.author:
                 authors[ref.author].append(i)
-        self.words, self.authors = dict(words), dict(authors)
+            if ref.volume and ref.page:
+                locators[(ref.volume, ref.page)].append(i)
+        self.words, self.authors, self.locators = dict(words), dict(authors), dict(locators)
         self.rare = max(RARE_WORD_MIN, int(len(self.works) * RARE_WORD_SHARE))
 
     def candidates(self, cited: Reference, limit: int = CANDIDATES) -> list[int]:
-        """Works sharing the most rare title words, plus those by the same first author."""
-        postings = sorted((self.words[w] for w in title_words(cited.title)
+        """Works sharing the rarest title words (weighted by rarity), plus those with the
+        same first author (and year) or the same volume and first page."""
+        postings = sorted((self.words[w] for w in title_words(cited.words or cited.title)
                            if w in self.words), key=len)
         useful = [p for p in postings if len(p) <= self.rare] or [
             p for p in postings[:2] if len(p) <= 20 * self.rare]
-        counts: Counter[int] = Counter()
+        weights: dict[int, float] = {}
         for posting in useful:
-            counts.update(posting)
-        chosen = [i for i, _ in counts.most_common(limit)]
+            weight = 1.0 / len(posting)
+            for i in posting:
+                weights[i] = weights.get(i, 0.0) + weight
+        chosen = heapq.nlargest(limit, weights, key=weights.__getitem__)
         by_author = self.authors.get(cited.author, ())
         if len(by_author) <= self.rare:
-            same_year = [i for i in by_author
-                         if not cited.year or self.works[i].year in ("", cited.year)]
-            chosen.extend(same_year[:limit])
+            chosen.extend(i for i in by_author
+                          if not cited.year or self.works[i].year in ("", cited.year))
+        if cited.volume and cited.page:
+            chosen.extend(self.locators.get((cited.volume, cited.page), ()))
         return list(dict.fromkeys(chosen))
 
     def rank(self, cited: Reference, limit: int = 5) -> list[Match]:
