@@ -82,6 +82,18 @@ LOCATORS = ("Abstract", "Abstract, Results", "Introduction, paragraph 1",
             "Introduction, paragraph 2", "Results", "Discussion, paragraph 3",
             "Table 2", "Figure 3 legend")
 TIMEPOINTS = ("", "at diagnosis", "1 year", "3 years", "5 years", "10 years")
+# vocabulary.csv's `broader`: the populations nest four levels deep, as in data/
+# (nen > gep-nen > metastatic-gep-nen > gep-nen-liver-metastases), so the build meets
+# claims of nested populations ("different denominators" conflicts)
+BROADER = {
+    ("population", "gep-nen"): "nen",
+    ("population", "metastatic-gep-nen"): "gep-nen",
+    ("population", "gep-nen-liver-metastases"): "metastatic-gep-nen",
+    ("population", "nen-liver-metastases"): "nen",
+    ("population", "small-bowel-nen"): "gep-nen",
+    ("population", "pancreatic-nen"): "gep-nen",
+    ("population", "carcinoid"): "nen",
+}
 
 
 class Generator:
@@ -115,10 +127,11 @@ class Generator:
         return f"{SYNTHETIC_URL}/{key} ; pubmed"
 
     def vocabulary(self):
-        yield ["field", "term", "definition"]
+        yield ["field", "term", "definition", "broader"]
         for fld, terms in VOCABULARY.items():
             for term in terms:
-                yield [fld, term, f"Synthetic {fld} term {term}, for benchmarks."]
+                yield [fld, term, f"Synthetic {fld} term {term}, for benchmarks.",
+                       BROADER.get((fld, term), "")]
 
     def references(self):
         rng = self.rng

@@ -233,8 +233,7 @@ async def export_route(request, datasette):
         fmt, output, "evidence-table" if fmt == "evidence-table" else what)
 
 
-@hookimpl
-def register_routes():
+def routes() -> list:
     # any extension reaches the view, so that a wrong one gets a message listing the
     # right ones rather than Datasette's page-not-found
     return [(r"^/(?P<database>[^/]+)/-/export/(?P<what>sources|claims|claim_evidence|"

@@ -16,11 +16,10 @@ from datasette import hookimpl
 from datasette.utils import tilde_encode
 from markupsafe import Markup
 
-from . import schema
+from . import datasette_evidence, datasette_export, schema
 from .numbers import plain_number
-# the export hooks live in datasette_export.py; importing them here registers them
-from .datasette_export import (export_panel, register_output_renderer,  # noqa: F401
-                               register_routes)
+# the export renderers live in datasette_export.py; importing the hook registers it
+from .datasette_export import export_panel, register_output_renderer  # noqa: F401
 
 PUBMED = "https://pubmed.ncbi.nlm.nih.gov/{}/"
 PMC = "https://www.ncbi.nlm.nih.gov/pmc/articles/{}/"
@@ -115,6 +114,11 @@ def render_cell(row, value, column, table, database, datasette):
     return None
 
 
+@hookimpl
+def register_routes():
+    return datasette_export.routes() + datasette_evidence.routes()
+
+
 TEMPLATES = files("kb").joinpath("templates")
 
 
@@ -186,18 +190,24 @@ def extra_template_vars(template, database, table, view_name, request, datasette
     db = datasette.databases.get(database) if database else None
     if db is None or not is_knowledge_base(getattr(db, "path", None)):
         return {}
+    outcome = _outcome_of_page(template, view_name, table, request)
+    plot = ({"outcome": outcome, "url": datasette_evidence.plot_url(datasette, database,
+                                                                    outcome)}
+            if outcome else None)
     if template == "query.html":   # a canned query's page (table is None there)
         name = request.url_vars.get("table") if request is not None else None
         panel = _query_export(datasette, database, name, request)
-        return {"kb_export": panel} if panel else {}
+        return {"kb_export": panel, "kb_plot": plot}
     panel = export_panel(datasette, database, view_name, table, request)
     if view_name != "row" or table not in schema.TABLES_BY_NAME or request is None:
-        return {"kb_export": panel} if panel else {}
+        return {"kb_export": panel, "kb_plot": plot}
 
     async def panels():
         from datasette.utils import tilde_decode
 
         key = tilde_decode(request.url_vars.get("pks", ""))
+        trail = (await datasette_evidence.claim_trail(datasette, database, key)
+                 if table == "claims" else None)
         result = []
         for title, sql, empty in ROW_PANELS.get(table, ()):
             rows = [dict(r) for r in (await db.execute(sql, {"key": key})).rows]
@@ -214,9 +224,33 @@ def extra_template_vars(template, database, table, view_name, request, datasette
                 result.append({"title": title, "rows": rows, "empty": empty})
         has_list = any(p["title"] == "Reference list" and p["rows"] for p in result)
         shown = panel if panel and (table == "claims" or has_list) else None
-        return {"kb_panels": result, "kb_export": shown}
+        if trail and trail["plot"]:
+            plot_link = {"outcome": trail["claim"]["outcome"], "url": trail["plot"]}
+        else:
+            plot_link = plot
+        return {"kb_panels": result, "kb_export": shown, "kb_trail": trail,
+                "kb_plot": plot_link}
 
     return panels
+
+
+def _outcome_of_page(template, view_name, table, request) -> str | None:
+    """The outcome a page is about: the claims table or claim_evidence filtered by one,
+    the claims_for_outcome query, or an outcome's vocabulary row."""
+    if request is None:
+        return None
+    if template == "query.html":
+        if request.url_vars.get("table") == "claims_for_outcome":
+            return request.args.get("outcome") or None
+        return None
+    if view_name == "table" and table in ("claims", "claim_evidence"):
+        return request.args.get("outcome") or request.args.get("outcome__exact") or None
+    if view_name == "row" and table == "vocabulary":
+        from datasette.utils import tilde_decode
+
+        parts = [tilde_decode(p) for p in request.url_vars.get("pks", "").split(",")]
+        return parts[1] if len(parts) == 2 and parts[0] == "outcome" else None
+    return None
 
 
 def _query_export(datasette, database, query_name, request) -> dict | None:

@@ -1,0 +1,139 @@
+"""Datasette pages for kb/evidence.py: evidence range plots and claim trails.
+
+Routes (registered by datasette_plugin.register_routes):
+  /DB/-/plot/outcome/TERM.svg   the plot as SVG
+  /DB/-/plot/outcome/TERM       a page holding the plot, its conflicts and links
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote, urlencode
+
+from datasette.utils import tilde_encode
+from datasette.utils.asgi import Response
+from markupsafe import Markup
+
+from . import plot
+
+PLOT_ROUTE = r"^/(?P<database>[^/]+)/-/plot/outcome/(?P<term>[^/.]+)(?P<svg>\.svg)?$"
+PUBMED = "https://pubmed.ncbi.nlm.nih.gov/{}/"
+DOI = "https://doi.org/{}"
+
+TRAIL_SQL = """
+select claim_trails.step, claim_trails.depth, claim_trails.from_claim,
+       claim_trails.ref_number, claim_trails.cited_key, claim_trails.cited_pub_type,
+       claim_trails.to_claim, claim_trails.status, claim_trails.detail,
+       from_claim.source_key as citing_key,
+       coalesce(cited.label, citations.cited_as) as cited_label,
+       cited.pmid, cited.doi, to_claim.statement as to_statement
+from claim_trails
+join claims as from_claim on from_claim.id = claim_trails.from_claim
+left join citations on citations.citing_key = from_claim.source_key
+  and citations.ref_number = claim_trails.ref_number
+left join sources as cited on cited.key = claim_trails.cited_key
+left join claims as to_claim on to_claim.id = claim_trails.to_claim
+where claim_trails.claim_id = :key
+order by claim_trails.step
+"""
+CLAIM_SQL = """
+select claims.id, claims.statement, claims.outcome, claims.kind, claims.value, claims.low,
+       claims.high, claims.unit, claims.locator, claims.cites, claims.trail,
+       claims.trail_depth, claims.trail_differs, claims.numbers_in_source,
+       claims.numbers_missing, sources.key as source_key, sources.label, sources.pmid,
+       sources.doi
+from claims join sources on sources.key = claims.source_key where claims.id = :key
+"""
+CONFLICTS_OF_CLAIM_SQL = """
+select case when claim_a = :key then claim_b else claim_a end as other, kind,
+       explanation from claim_conflicts where claim_a = :key or claim_b = :key
+order by other
+"""
+
+
+def identifiers(row: dict) -> list[tuple[str, str, str]]:
+    """(name, url, value) for the PMID and DOI a row has."""
+    out = []
+    if row.get("pmid"):
+        out.append(("PubMed", PUBMED.format(quote(str(row["pmid"]))), row["pmid"]))
+    if row.get("doi"):
+        out.append(("DOI", DOI.format(quote(str(row["doi"]), safe="/:;()._-")), row["doi"]))
+    return out
+
+
+def plot_url(datasette, database: str, outcome: str, svg: bool = False) -> str:
+    return (datasette.urls.database(database) + "/-/plot/outcome/"
+            + quote(outcome, safe="") + (".svg" if svg else ""))
+
+
+async def claim_trail(datasette, database: str, key: str) -> dict | None:
+    """What a claim page shows of the claim's trail: the claim, then each hop."""
+    db = datasette.get_database(database)
+    claim_rows = (await db.execute(CLAIM_SQL, {"key": key})).rows
+    if not claim_rows:
+        return None
+    claim = dict(claim_rows[0])
+
+    def row_url(table: str, value) -> str:
+        return datasette.urls.row(database, table, tilde_encode(str(value)))
+
+    claim["source_url"] = row_url("sources", claim["source_key"])
+    claim["identifiers"] = identifiers(claim)
+    hops = []
+    for row in (await db.execute(TRAIL_SQL, {"key": key})).rows:
+        hop = dict(row)
+        hop["from_url"] = row_url("claims", hop["from_claim"])
+        hop["cited_url"] = row_url("sources", hop["cited_key"]) if hop["cited_key"] else None
+        hop["to_url"] = row_url("claims", hop["to_claim"]) if hop["to_claim"] else None
+        hop["identifiers"] = identifiers(hop)
+        hop["css"] = hop["status"].replace(" ", "-")
+        hops.append(hop)
+    conflicts = [dict(r) for r in (await db.execute(CONFLICTS_OF_CLAIM_SQL,
+                                                    {"key": key})).rows]
+    for conflict in conflicts:
+        conflict["url"] = row_url("claims", conflict["other"])
+    return {
+        "claim": claim,
+        "hops": hops,
+        "conflicts": conflicts,
+        "plot": plot_url(datasette, database, claim["outcome"]) if claim["outcome"]
+        and claim["kind"] == "quantitative" else None,
+    }
+
+
+async def plot_route(request, datasette):
+    from .datasette_export import _error, _is_kb
+
+    database, term = request.url_vars["database"], request.url_vars["term"]
+    if not _is_kb(datasette, database):
+        return _error(f"{database} is not a nelm-kb database", 404)
+    db = datasette.get_database(database)
+    known = await db.execute("select 1 from vocabulary where field = 'outcome' and "
+                             "term = :term", {"term": term})
+    if not known.rows:
+        return _error(f"{term!r} is not an outcome term of the vocabulary", 404)
+    claim_rows = (await db.execute(plot.BARS_SQL, {"outcome": term})).rows
+    conflict_rows = (await db.execute(plot.CONFLICTS_SQL, {"outcome": term})).rows
+    bars = plot.bars(claim_rows, conflict_rows)
+    picture = plot.svg(term, bars, lambda claim_id: datasette.urls.row(
+        database, "claims", tilde_encode(claim_id)))
+    if request.url_vars.get("svg"):
+        return Response(picture, content_type="image/svg+xml; charset=utf-8")
+    conflicts = [dict(r) for r in (await db.execute(
+        "select * from claim_conflicts where outcome = :outcome order by claim_a, claim_b",
+        {"outcome": term})).rows]
+    for conflict in conflicts:
+        for side in ("a", "b"):
+            conflict[f"url_{side}"] = datasette.urls.row(
+                database, "claims", tilde_encode(conflict[f"claim_{side}"]))
+    return Response.html(await datasette.render_template(
+        "kb_plot.html", {
+            "database": database, "outcome": term, "svg": Markup(picture),
+            "svg_url": plot_url(datasette, database, term, svg=True),
+            "claims_url": datasette.urls.table(database, "claims") + "?"
+            + urlencode({"outcome": term}),
+            "bars": len(bars), "conflicts": conflicts,
+        }, request=request))
+
+
+def routes() -> list:
+    return [(PLOT_ROUTE, plot_route)]
