@@ -164,6 +164,13 @@ def _claim_citations(dataset: Dataset) -> Iterator[tuple]:
             yield claim_id, number, source, cited.get((source, str(number))) or None
 
 
+def source_dicts(dataset: Dataset) -> list[dict]:
+    """The sources table's rows as dicts (curated fields, blanks filled from PubMed)."""
+    columns = list(schema.TABLES_BY_NAME["sources"].columns)
+    sources, _, _ = _sources_and_authors(dataset["references.csv"], dataset.pubmed)
+    return [dict(zip(columns, row)) for row in sources]
+
+
 def evidence_of(dataset: Dataset) -> evidence.Evidence:
     """Trails, number checks and conflicts of a loaded (valid) data set."""
     sources, _, _ = _sources_and_authors(dataset["references.csv"], dataset.pubmed)

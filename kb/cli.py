@@ -44,18 +44,32 @@ def cli():
 
 @cli.command()
 @data_option
-def validate(data_dir: Path):
+@click.option("--evidence", is_flag=True,
+              help="Also check each quantitative claim's numbers against the cached "
+              "abstract of its source, and list trail hops whose figures differ.")
+def validate(data_dir: Path, evidence: bool):
     """Check the data files; print every problem as path:line:column: message.
 
-    Exit status 1 when there is any problem.
+    Exit status 1 when there is any problem. With --evidence, a claim whose numbers
+    are missing from the cached abstract its locator points to is a problem too; numbers
+    missing from an abstract when the claim is stated elsewhere, and restated figures
+    that differ, are printed as notes.
 
-    Example: kb validate --data data
+    Example: kb validate --data data --evidence
     """
     dataset = validate_module.load(data_dir)
     if dataset.problems:
         _report(dataset.problems)
         sys.exit(1)
     counts = ", ".join(f"{len(f.rows)} rows in {name}" for name, f in dataset.files.items())
+    if evidence:
+        report = validate_module.evidence_report(dataset, build_module.evidence_of(dataset))
+        for note in report.notes:
+            click.echo(str(note))
+        click.echo(report.summary, err=True)
+        if report.problems:
+            _report(report.problems)
+            sys.exit(1)
     click.echo(f"{data_dir}: valid ({counts})")
 
 
@@ -329,3 +343,99 @@ def export(db, data_dir, fmt, output, review, source_keys, claim_ids, outcome, w
         click.echo(f"wrote {len(selection.entries)} references to {output_file}", err=True)
     else:
         click.echo(text, nl=False)
+
+
+@cli.command()
+@data_option
+@click.argument("text", required=False)
+@click.option("--file", "citations_file", type=click.File("r", encoding="utf-8"),
+              help="A file of citations, one per line ('-' for standard input).")
+@click.option("--unlinked", is_flag=True,
+              help="Every citations.csv entry printed (cited_as) but not linked to a work "
+              "(cited_key blank).")
+@click.option("--limit", default=3, show_default=True, type=click.IntRange(1, 50),
+              help="Candidates shown per citation.")
+@click.option("--format", "fmt", type=click.Choice(["text", "csv", "json"]),
+              default="text", show_default=True)
+def match(data_dir, text, citations_file, unlinked, limit, fmt):
+    """Rank known sources against a free-text citation as a review prints it.
+
+    Each candidate gets a score (0-100) from its title, first author, year, volume and
+    first page; a score of at least 80 is reported as a match.
+
+    Example: kb match "Modlin IM, Lye KD, Kidd M. A 5-decade analysis of 13,715 carcinoid tumors. Cancer. 2003;97:934-959."
+    """
+    from . import match as matching
+
+    given = sum(bool(x) for x in (text, citations_file, unlinked))
+    if given != 1:
+        raise click.UsageError("give one of: a citation TEXT, --file F or --unlinked")
+    dataset = validate_module.load(data_dir)
+    if dataset.problems:
+        _report(dataset.problems)
+        sys.exit(1)
+    sources = build_module.source_dicts(dataset)
+    index = matching.Index(matching.work_reference(
+        s["key"], s["title"], s["authors"], s["year"], s["volume"], s["pages"],
+        s["journal"]) for s in sources)
+    labels = {s["key"]: s["label"] for s in sources}
+    if text:
+        queries = [("", text)]
+    elif citations_file:
+        queries = [(f"line {n}", line.strip()) for n, line in
+                   enumerate(citations_file, start=1) if line.strip()]
+    else:
+        citations = dataset["citations.csv"]
+        queries = [(f"{citations.display}:{citations.line_numbers[row]}: {key} [{number}]",
+                    cited_as)
+                   for row, (key, number, cited_key, cited_as) in enumerate(zip(
+                       citations.column("citing_key"), citations.column("ref_number"),
+                       citations.column("cited_key"), citations.column("cited_as")))
+                   if cited_as and not cited_key]
+    if not queries:
+        click.echo("every entry of citations.csv that prints a citation is linked to a "
+                   "work" if unlinked else "no citation given", err=True)
+        return
+    results = [(where, citation, index.rank(matching.parse_citation(citation), limit))
+               for where, citation in queries]
+    click.echo(_match_output(results, labels, fmt, matching.MATCH_SCORE), nl=False)
+
+
+def _match_output(results, labels: dict, fmt: str, threshold: float) -> str:
+    import csv
+    import io
+    import json
+
+    rows = [{"query": where, "citation": citation, "rank": rank, "key": m.key,
+             "score": m.score, "match": m.is_match, "label": labels[m.key],
+             "parts": m.parts}
+            for where, citation, ranked in results
+            for rank, m in enumerate(ranked, start=1)]
+    if fmt == "json":
+        return json.dumps([{"query": where, "citation": citation,
+                            "candidates": [r for r in rows if r["citation"] == citation
+                                           and r["query"] == where]}
+                           for where, citation, _ in results], indent=2,
+                          ensure_ascii=False) + "\n"
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["query", "citation", "rank", "key", "score", "match", "label"])
+        for where, citation, ranked in results:
+            if not ranked:
+                writer.writerow([where, citation, "", "", "", "", ""])
+            for r in (r for r in rows if r["citation"] == citation and r["query"] == where):
+                writer.writerow([where, citation, r["rank"], r["key"], r["score"],
+                                 "yes" if r["match"] else "no", r["label"]])
+        return out.getvalue()
+    lines = []
+    for where, citation, ranked in results:
+        lines.append(f"{where + ': ' if where else ''}{citation}")
+        if not ranked or not ranked[0].is_match:
+            lines.append(f"  no match (a match scores {threshold:g} or more, on a title)")
+        for m in ranked:
+            parts = ", ".join(f"{k} {v:g}" for k, v in m.parts.items())
+            verdict = "match" if m.is_match else "candidate"
+            lines.append(f"  {m.score:5.1f}  {verdict:9}  {m.key}  {labels[m.key]}  "
+                         f"({parts})")
+    return "\n".join(lines) + "\n"

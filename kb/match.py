@@ -129,7 +129,13 @@ def work_reference(key: str, title: str | None, authors: str | None, year, volum
 class Match:
     key: str
     score: float
-    parts: dict  # part -> score, for the parts both sides have
+    parts: dict  # part -> score, for the parts the citation has
+
+    @property
+    def is_match(self) -> bool:
+        """At least MATCH_SCORE, and the citation had a title to compare: a surname
+        and a year alone never make a match."""
+        return self.score >= MATCH_SCORE and "title" in self.parts
 
 
 def score(cited: Reference, known: Reference) -> Match:
@@ -222,9 +228,9 @@ class Index:
         return matches[:limit]
 
     def best(self, cited: Reference) -> Match | None:
-        """The top work when it scores at least MATCH_SCORE, else None."""
+        """The top work when it is a match (Match.is_match), else None."""
         ranked = self.rank(cited, limit=1)
-        return ranked[0] if ranked and ranked[0].score >= MATCH_SCORE else None
+        return ranked[0] if ranked and ranked[0].is_match else None
 
 
 def duplicates(works: Sequence[Reference], threshold: float = 95

@@ -390,3 +390,62 @@ def _check_duplicate_works(references: CsvFile) -> None:
         references.problem(*references.location(row, "title"),
                            f"title and year nearly identical to {keys[earlier]!r} (line "
                            f"{references.line_numbers[earlier]}): the same work twice?")
+
+
+# -- evidence (kb validate --evidence) -----------------------------------------------
+
+STATED_IN_ABSTRACT = re.compile(r"\b(abstract|title)\b", re.I)
+
+
+@dataclass
+class EvidenceReport:
+    problems: list[Problem]  # numbers absent from the abstract the locator points to
+    notes: list[Problem]     # other findings: to look at, not errors
+    summary: str
+
+
+def evidence_report(dataset: Dataset, found) -> EvidenceReport:
+    """What `kb validate --evidence` prints, from build.evidence_of(dataset)."""
+    from .evidence import DIFFERS, NOT_FOUND, NUMBER_CHECKS
+
+    claims = dataset["claims.csv"]
+    row_of = {claim_id: row for row, claim_id in enumerate(claims.column("id"))}
+    problems, notes = [], []
+    checks = dict.fromkeys(NUMBER_CHECKS, 0)
+    for claim_id, (check, absent, *_rest) in found.claims.items():
+        if check is None:
+            continue
+        checks[check] += 1
+        if not absent:
+            continue
+        row = row_of[claim_id]
+        cells = {c: claims.column(c)[row] for c in ("value", "low", "high", "n", "locator",
+                                                     "source_key")}
+        first = absent.split(", ")[0]
+        column = next((c for c in ("value", "low", "high", "n") if cells[c] == first),
+                      "value")
+        line, col = claims.location(row, column)
+        if STATED_IN_ABSTRACT.search(cells["locator"]):
+            problems.append(Problem(claims.display, line, col, (
+                f"{claim_id}: {absent} not in the cached title or abstract of "
+                f"{cells['source_key']!r}, where the locator ({cells['locator']}) says it is "
+                "stated: check the figure or the locator")))
+        else:
+            notes.append(Problem(claims.display, line, col, (
+                f"note: {claim_id}: {absent} not in the cached title or abstract of "
+                f"{cells['source_key']!r}; stated in {cells['locator']}: check it there")))
+    hops = {DIFFERS: 0, NOT_FOUND: 0}
+    for claim_id, step, _depth, from_claim, number, cited, _type, to_claim, status, \
+            detail in found.trails:
+        if status not in hops or claim_id != from_claim:
+            continue
+        hops[status] += 1
+        row = row_of[claim_id]
+        column = "derived_from" if status == DIFFERS else "cites"
+        notes.append(Problem(claims.display, *claims.location(row, column),
+                             f"note: {claim_id} -> [{number}] {cited}: {status}: {detail}"))
+    summary = ("numbers checked against cached abstracts: "
+               + ", ".join(f"{n} {name}" for name, n in checks.items())
+               + f"; trail hops: {hops[DIFFERS]} differ, {hops[NOT_FOUND]} not found in the "
+               "cited abstract")
+    return EvidenceReport(sorted(problems), sorted(notes), summary)
