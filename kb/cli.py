@@ -423,7 +423,7 @@ def _match_output(results, labels: dict, fmt: str, threshold: float) -> str:
         writer.writerow(["query", "citation", "rank", "key", "score", "match", "label"])
         for where, citation, ranked in results:
             if not ranked:
-                writer.writerow([where, citation, "", "", "", "", ""])
+                writer.writerow([where, citation, "", "", "", "no", ""])
             for r in (r for r in rows if r["citation"] == citation and r["query"] == where):
                 writer.writerow([where, citation, r["rank"], r["key"], r["score"],
                                  "yes" if r["match"] else "no", r["label"]])

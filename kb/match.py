@@ -111,7 +111,7 @@ def parse_citation(text: str) -> Reference:
 def _surname(name: str) -> str:
     """'van der Berg AB' -> 'van der berg'; 'Modlin I.M.' -> 'modlin'."""
     words = name.split()
-    while len(words) > 1 and re.fullmatch(INITIALS, words[-1]):
+    while len(words) > 1 and re.fullmatch(rf"[{UPPER}.]{{1,6}}", words[-1]):
         words.pop()
     return normalise(" ".join(words))
 

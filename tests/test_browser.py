@@ -52,7 +52,8 @@ def test_follow_a_claim_to_the_work_it_rests_on(page, base_url):
     page.goto(base_url + "/kb/claims/jagannath2012-c05")
     expect(page.locator("h2", has_text="Rests on")).to_be_visible()
     shot(page, "claim-jagannath2012-c05")
-    page.get_by_role("link", name="Touzios (title not yet known)").click()
+    rests_on = page.locator("section.kb-panel", has_text="Rests on")
+    rests_on.get_by_role("link", name="Touzios (title not yet known)").click()
     expect(page).to_have_url(base_url + "/kb/sources/touzios")
     resting = page.locator("section.kb-panel", has_text="Claims that rest on this work")
     expect(resting.get_by_role("link", name="jagannath2012-c05")).to_be_visible()
@@ -141,3 +142,79 @@ def test_this_data_as_bib_on_the_sources_page(page, base_url):
         page.locator("p.export-links").get_by_role("link", name="bib").click()
     text = Path(info.value.path()).read_text(encoding="utf-8")
     assert re.findall(r"^@(\w+)\{", text, re.M) == ["incollection", "incollection"]
+
+
+# -- trails and plots ------------------------------------------------------------------
+
+
+def test_follow_a_trail_from_a_review_claim_to_the_cited_work(page, base_url):
+    page.goto(base_url + "/kb/claims/jagannath2012-c05")
+    trail = page.locator("section.kb-trail")
+    expect(trail.locator("li.hop")).to_have_count(1)
+    expect(trail.locator(".kb-status")).to_have_text("unverified")
+    expect(trail.locator(".kb-trail-summary")).to_have_text("unverified")
+    shot(page, "trail-jagannath2012-c05")
+    trail.get_by_role("link", name="Touzios (title not yet known)").click()
+    expect(page).to_have_url(base_url + "/kb/sources/touzios")
+
+
+def test_the_75_99_claim_shows_five_unknown_entries(page, base_url):
+    page.goto(base_url + "/kb/claims/jagannath2012-c06")
+    hops = page.locator("section.kb-trail li.hop")
+    expect(hops).to_have_count(5)
+    expect(hops.first).to_contain_text("entry 11 of the list: not yet known")
+    shot(page, "trail-jagannath2012-c06")
+
+
+def test_open_the_plot_from_a_claim_and_click_a_conflicting_bar(page, base_url):
+    page.goto(base_url + "/kb/claims/jagannath2012-c01")
+    page.get_by_role("link", name="Evidence range plot for liver-metastases").click()
+    expect(page).to_have_url(base_url + "/kb/-/plot/outcome/liver-metastases")
+    figure = page.locator("figure.kb-plot svg")
+    expect(figure).to_be_visible()
+    expect(figure.locator("a.kb-bar")).to_have_count(5)
+    expect(figure.locator("a.conflict")).to_have_count(3)
+    box = figure.bounding_box()
+    assert box["width"] > 600 and box["height"] > 200
+    shot(page, "plot-liver-metastases")
+    figure.locator('a[data-claim="cazzato2021-c03"] circle').click()
+    expect(page).to_have_url(base_url + "/kb/claims/cazzato2021-c03")
+    expect(page.locator("ul.kb-claim-conflicts")).to_contain_text("jagannath2012-c01")
+    shot(page, "claim-cazzato2021-c03-conflicts")
+
+
+@pytest.fixture(scope="module")
+def evidence_url(tmp_path_factory):
+    from click.testing import CliRunner
+
+    from conftest import FIXTURES
+    from kb.cli import cli
+
+    root = tmp_path_factory.mktemp("browser-evidence")
+    shutil.copytree(FIXTURES / "evidence", root / "data")
+    loaded = CliRunner().invoke(cli, ["fetch", "--data", str(root / "data"), "--load",
+                                      str(root / "data" / "pubmed.xml")])
+    assert loaded.exit_code == 0, loaded.output
+    with kb_serve(root / "kb.db", root / "data") as url:
+        yield url
+
+
+def test_follow_a_two_hop_trail_to_primary_data(page, evidence_url):
+    page.goto(evidence_url + "/kb/claims/review2020-c03")
+    hops = page.locator("section.kb-trail li.hop")
+    expect(hops).to_have_count(2)
+    expect(hops.nth(0).locator(".kb-status")).to_have_text("matches")
+    expect(hops.nth(1)).to_contain_text("via review2018-c01")
+    # the second hop is drawn indented under the first
+    assert hops.nth(1).bounding_box()["x"] > hops.nth(0).bounding_box()["x"]
+    shot(page, "trail-two-hops")
+    hops.nth(1).get_by_role("link", name=re.compile("^Old 2010")).click()
+    expect(page).to_have_url(evidence_url + "/kb/sources/primary2010")
+
+
+def test_a_distortion_is_red_on_the_claim_page(page, evidence_url):
+    page.goto(evidence_url + "/kb/claims/review2020-c02")
+    status = page.locator("section.kb-trail .kb-status")
+    expect(status).to_have_text("differs")
+    assert status.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(192, 57, 43)"
+    shot(page, "trail-differs")
