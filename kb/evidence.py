@@ -25,7 +25,9 @@ intervention, comparator, outcome, timepoint, measure and unit whose ranges do n
 overlap ("values differ"; outcomes that are not one quantity, such as primary-site,
 are left out); and claims whose populations nest (one is a `broader` term
 of the other) with ranges that do not overlap ("different denominators": "~10 % of
-all patients" against "~80 % of metastatic patients").
+all patients" against "~80 % of metastatic patients"). Each claim is paired with its
+nearest disagreeing claim above and below, not with every one: n claims about one
+quantity give at most 2n pairs, which a reader can follow and a build can afford.
 """
 
 from __future__ import annotations
@@ -60,7 +62,7 @@ class Work:
     text_numbers: set[str] | None  # numbers of the cached title + abstract; None: none
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)  # compared and hashed by identity: one per claim
 class Claim:
     id: str
     source_key: str
@@ -268,8 +270,19 @@ def _values_differ(members: list) -> Iterator[tuple]:
         same[(claim.population, claim.timepoint)].append((span, claim))
     for group in same.values():
         if len(group) > 1:
-            for a, b in _apart(group, group):
+            pairs = {tuple(sorted((a, b), key=lambda c: c.id))
+                     for a, b in _nearest_apart(group, group, _different_works)}
+            for a, b in sorted(pairs, key=lambda p: (p[0].id, p[1].id)):
                 yield _row(VALUES_DIFFER, a, b)
+
+
+def _different_works(a: Claim, b: Claim) -> bool:
+    return a.source_key != b.source_key
+
+
+def _comparable_denominators(a: Claim, b: Claim) -> bool:
+    return a.source_key != b.source_key and (
+        not a.timepoint or not b.timepoint or a.timepoint == b.timepoint)
 
 
 def _denominators(members: list, broader: dict[str, str]) -> Iterator[tuple]:
@@ -284,29 +297,37 @@ def _denominators(members: list, broader: dict[str, str]) -> Iterator[tuple]:
         while wider and wider not in seen:
             seen.add(wider)
             if wider in by_population:
-                for a, b in _apart(by_population[wider], narrow, ordered=True):
-                    if not a.timepoint or not b.timepoint or a.timepoint == b.timepoint:
-                        yield _row(DENOMINATORS, a, b)
+                pairs = set(_nearest_apart(by_population[wider], narrow,
+                                           _comparable_denominators))
+                pairs.update((a, b) for b, a in _nearest_apart(
+                    narrow, by_population[wider], _comparable_denominators))
+                for a, b in sorted(pairs, key=lambda p: (p[0].id, p[1].id)):
+                    yield _row(DENOMINATORS, a, b)
             wider = broader.get(wider)
 
 
-def _apart(left: list, right: list, ordered: bool = False) -> Iterator[tuple[Claim, Claim]]:
-    """Pairs (a from left, b from right) of claims from different works whose ranges
-    do not overlap; each unordered pair once unless ordered. Sorted ends keep it
-    proportional to the pairs found, not to len(left) * len(right)."""
+def _nearest_apart(left: list, right: list, pairable, scan: int = 64
+                   ) -> Iterator[tuple[Claim, Claim]]:
+    """For each claim a of left, the nearest claim of right whose range lies wholly
+    above a's and the nearest wholly below it, among those `pairable` with a (looking
+    at most `scan` claims past the nearest). Every claim that disagrees with others is
+    paired with its closest disagreement on each side, so a group of n claims gives at
+    most 2n pairs, not n²: the pairs stay readable and the build stays linear."""
     by_low = sorted(right, key=lambda m: m[0][0])
     lows = [m[0][0] for m in by_low]
     by_high = sorted(right, key=lambda m: m[0][1])
     highs = [m[0][1] for m in by_high]
     for span, a in left:
-        # ranges entirely above a's, then entirely below it
-        above = by_low[bisect.bisect_right(lows, span[1]):]
-        below = by_high[:bisect.bisect_left(highs, span[0])]
-        for _, b in (*above, *below):
-            if a.source_key == b.source_key:
-                continue
-            if ordered or a.id < b.id:
+        start = bisect.bisect_right(lows, span[1])
+        for _, b in by_low[start:start + scan]:
+            if pairable(a, b):
                 yield a, b
+                break
+        end = bisect.bisect_left(highs, span[0])
+        for _, b in reversed(by_high[max(0, end - scan):end]):
+            if pairable(a, b):
+                yield a, b
+                break
 
 
 def _row(kind: str, a: Claim, b: Claim) -> tuple:
