@@ -35,6 +35,7 @@ bench: $(BIN)/kb
 	$(BIN)/python bench/parse_bench.py
 	$(BIN)/python bench/ingest_bench.py
 	$(BIN)/python bench/export_bench.py
+	$(BIN)/python bench/match_bench.py
 
 clean:
 	rm -rf $(VENV) $(DB) .pytest_cache

