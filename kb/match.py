@@ -39,6 +39,7 @@ INITIALS = rf"[{UPPER}][{UPPER}a-z]{{0,3}}\.?(?:\s?[{UPPER}]\.?){{0,3}}"
 AUTHOR = rf"[^\W\d][\w'’\-]*(?:\s+[^\W\d][\w'’\-]*)*?\s+{INITIALS}"
 AUTHORS = re.compile(rf"^\s*(?P<first>{AUTHOR})(?:\s*,\s*(?:{AUTHOR}|et\s+al\.?))*"
                      r"(?:\s*,?\s*et\s+al)?\s*[.;:]\s+")
+NON_WORD = re.compile(r"[\W_]+")
 SENTENCE_END = re.compile(r"[.?!\]]\s+")
 TITLE_SPLITS = 4  # title/journal boundaries tried, from the last one back
 
@@ -47,9 +48,10 @@ def normalise(text: str | None) -> str:
     """Casefolded ASCII words: 'Klöppel, G.' -> 'kloppel g'."""
     if not text:
         return ""
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return " ".join(re.sub(r"[\W_]+", " ", text.casefold()).split())
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in text if not unicodedata.combining(c))
+    return " ".join(NON_WORD.sub(" ", text.casefold()).split())
 
 
 def first_page(pages: str | None) -> str:
