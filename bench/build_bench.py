@@ -8,7 +8,8 @@ Usage (from the repository root):
 1. Writes a synthetic, seeded, *valid* data folder to OUT/data (default bench/out/data):
    vocabulary.csv, references.csv, citations.csv, claims.csv in the form `kb validate`
    accepts. The rows are made up (keys syn000123, random-word titles, fake PMIDs and
-   DOIs under the test prefix 10.5555); they never belong in data/.
+   DOIs under the test prefix 10.5555); they never belong in data/. (generate()'s
+   evidence, records and terms options are for bench/evidence_bench.py.)
 2. Measures, each run in a fresh Python process so that its peak memory is its own:
      baseline  csv.reader over the 4 files + sqlite3 executemany into tables with the
                same columns, types and primary keys, one transaction; nothing else
@@ -24,16 +25,20 @@ from __future__ import annotations
 
 import argparse
 import csv
+import importlib
 import json
 import os
 import random
+import shutil
 import shlex
 import sqlite3
 import statistics
 import subprocess
 import sys
 import time
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 from machine import describe, peak_rss_mib
 
@@ -94,14 +99,57 @@ BROADER = {
     ("population", "pancreatic-nen"): "gep-nen",
     ("population", "carcinoid"): "nen",
 }
+# evidence mode (see Generator): kinds of publication of works with and without a
+# reference list, and their weights; the first six are secondary (SECONDARY_PUB_TYPES)
+SECONDARY = ("review", "systematic-review", "guideline", "editorial", "book", "chapter")
+PRIMARY = ("cohort", "case-series", "rct", "meta-analysis")
+PUB_TYPES_CITING = (SECONDARY + PRIMARY, (40, 15, 8, 5, 4, 8, 10, 3, 3, 4))
+PUB_TYPES_OTHER = (SECONDARY + PRIMARY + ("unknown",), (10, 2, 2, 1, 1, 2, 32, 22, 12, 8, 8))
+# terms="skewed" (evidence mode's stress test): terms drawn as often as data/claims.csv
+# used them (its 55 claims on 2026-11-22), plus one, and blanks likewise, so that claims
+# pile up on a few quantities as in a real corpus; weights in VOCABULARY's order, then
+# blank where a blank is allowed
+SKEWED = {
+    "population": (6, 4, 12, 9, 5, 2, 2, 7, 2),
+    "intervention": (6, 2, 2, 1, 1, 1, 1, 2, 2, 1, 3, 38),
+    "outcome": (9, 1, 2, 7, 3, 3, 1, 1, 1, 1),
+    "measure": (24, 3, 7, 1, 1, 1),
+    "unit": (23, 3, 7, 1, 1),
+    "timepoint": (40, 5, 1, 1, 6, 1),  # TIMEPOINTS' order; "" first
+}
+SYNTHETIC_NOTE = ("SYNTHETIC RECORD written by bench/build_bench.py for benchmarks; "
+                  "not from PubMed.")
 
 
 class Generator:
-    """Deterministic synthetic rows; the same seed and sizes give the same files."""
+    """Deterministic synthetic rows; the same seed and sizes give the same files.
 
-    def __init__(self, sources: int, claims: int, citations: int, seed: int):
+    With evidence=True (bench/evidence_bench.py) the rows are shaped for claim trails:
+    works with a reference list are mostly secondary (80 %: reviews, guidelines, books...)
+    and the others mostly primary studies, so restated claims chain review -> review ->
+    primary; a claim that restates another (derived_from) takes over its population,
+    outcome, figures and the rest (75 % as they are, 10 % rounded to whole numbers, 15 %
+    with other figures: a distortion). Without it the rows are those the build benchmark
+    has always used (pub_type uniform, restating claims with figures of their own).
+
+    terms="skewed" draws the claims' population, intervention, outcome, measure, unit and
+    timepoint with the weights of SKEWED (how often data/claims.csv uses them) instead of
+    uniformly: many claims about the same few quantities, the worst case for conflicts.
+    """
+
+    def __init__(self, sources: int, claims: int, citations: int, seed: int,
+                 evidence: bool = False, terms: str = "uniform"):
+        if terms not in ("uniform", "skewed"):
+            raise ValueError(f"terms must be uniform or skewed, not {terms!r}")
         self.rng = random.Random(seed)
         self.n_sources, self.n_claims, self.n_citations = sources, claims, citations
+        self.evidence = evidence
+        self.skewed = terms == "skewed"
+        self.citing: list[int] | None = None  # drawn early in evidence mode
+        # for the cached PubMed records (records()): sources with a PMID, their cells
+        self.keep_works = False  # set by generate() when records are asked for
+        self.works: dict[str, list[str]] = {}
+        self.claim_numbers: dict[str, list[list[str]]] = {}  # key -> figures and n per claim
         width = len(str(max(sources - 1, 1)))
         self.keys = [f"syn{i:0{width}d}" for i in range(sources)]
         self.surnames = sorted({self._surname() for _ in range(max(50, sources // 10))})
@@ -138,6 +186,10 @@ class Generator:
         yield ["key", "pmid", "pmcid", "doi", "title", "authors", "journal", "year",
                "volume", "issue", "pages", "editors", "publisher", "place", "pub_type",
                "verified_from", "notes"]
+        citing = set()
+        if self.evidence:
+            self.citing = self._draw_citing()
+            citing = set(self.citing)
         for i, key in enumerate(self.keys):
             title = self._words(6, 14).capitalize()
             if rng.random() < 0.2:
@@ -147,9 +199,13 @@ class Generator:
             if authors and rng.random() < 0.15:
                 authors.append("et al.")
             first_page = rng.randint(1, 2000)
-            pub_type = rng.choice(VOCABULARY["pub_type"])
+            if self.evidence:
+                pub_type = rng.choices(*(PUB_TYPES_CITING if i in citing
+                                         else PUB_TYPES_OTHER))[0]
+            else:
+                pub_type = rng.choice(VOCABULARY["pub_type"])
             in_book = pub_type in ("book", "chapter")
-            yield [
+            row = [
                 key,
                 str(10_000_000 + i) if rng.random() < 0.9 else "",
                 f"PMC{1_000_000 + i}" if rng.random() < 0.4 else "",
@@ -168,14 +224,17 @@ class Generator:
                 self._verified_from(key),
                 self._words(3, 10).capitalize() + "." if rng.random() < 0.1 else "",
             ]
+            if row[1] and self.keep_works:
+                self.works[key] = row
+            yield row
 
     def citations(self):
         """About 50 entries per citing source, numbered from 1."""
         rng = self.rng
         yield ["citing_key", "ref_number", "cited_key", "cited_as", "verified_from",
                "notes"]
-        n_citing = min(self.n_sources, max(1, self.n_citations // 50))
-        citing = sorted(rng.sample(range(self.n_sources), n_citing))
+        citing = self.citing if self.citing is not None else self._draw_citing()
+        n_citing = len(citing)
         base, extra = divmod(self.n_citations, n_citing)
         for position, index in enumerate(citing):
             key = self.keys[index]
@@ -196,6 +255,11 @@ class Generator:
                 yield [key, str(number), cited, printed if rng.random() < 0.9 else "",
                        self._verified_from(key),
                        "Printed in the text only." if rng.random() < 0.05 else ""]
+
+    def _draw_citing(self) -> list[int]:
+        """Which sources have a reference list (one in five of 1,000,000 citations)."""
+        n_citing = min(self.n_sources, max(1, self.n_citations // 50))
+        return sorted(self.rng.sample(range(self.n_sources), n_citing))
 
     def _cites(self, length: int) -> tuple[str, list[int]]:
         """A cites cell for a reference list of `length` entries and its numbers."""
@@ -242,6 +306,7 @@ class Generator:
                "intervention", "comparator", "outcome", "timepoint", "measure", "value",
                "low", "high", "unit", "n", "derived_from", "verified_from", "curator",
                "notes"]
+        out = []
         for row, numbers in rows:
             derived = ""
             if numbers and rng.random() < 0.4:
@@ -251,10 +316,49 @@ class Generator:
                 works = [w for w in works if w in claims_of]
                 if works:
                     derived = rng.choice(claims_of[rng.choice(works)])
-            yield [*row, derived, self._verified_from(row[1]), "synthetic", ""]
+            out.append([*row, derived, self._verified_from(row[1]), "synthetic", ""])
+        del rows
+        if self.evidence:
+            self._restate_all(out)
+        for row in out:
+            if row[5] == "quantitative":
+                self.claim_numbers.setdefault(row[1], []).append(
+                    [x for x in row[12:15] + [row[16]] if x])
+        yield from out
+
+    def _restate_all(self, out: list[list[str]]) -> None:
+        """Each restating claim takes over the content of the claim it restates, which
+        is settled first (following derived_from chains; a loop is cut where it closes)."""
+        at = {row[0]: i for i, row in enumerate(out)}
+        done: set[int] = set()
+        for start in range(len(out)):
+            chain: list[int] = []
+            i = start
+            while i is not None and i not in done and i not in chain:
+                chain.append(i)
+                i = at[out[i][17]] if out[i][17] else None
+            for i in reversed(chain):
+                if out[i][17]:
+                    self._restate(out[i], out[at[out[i][17]]])
+                done.add(i)
+
+    def _restate(self, row: list[str], restated: list[str]) -> None:
+        """kind .. n (cells 5-16) from the restated claim: 75 % as they are, 10 % rounded
+        to whole numbers, 15 % with figures of its own (a possible distortion)."""
+        roll = self.rng.random()
+        row[5:17] = restated[5:17]
+        if row[5] != "quantitative":
+            return
+        if roll < 0.10:
+            row[12:15] = [str(Decimal(x).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+                          if x else "" for x in row[12:15]]
+        elif roll < 0.25:
+            row[12:15] = self._figures(row[15])
 
     def _content(self) -> list[str]:
         """statement .. n (13 cells), with the rules of kind, unit and ranges kept."""
+        if self.skewed:
+            return self._skewed_content()
         rng = self.rng
         v = VOCABULARY
         statement = self._words(8, 25).capitalize() + "."
@@ -269,25 +373,110 @@ class Generator:
             return [statement, "qualitative", population, intervention, comparator,
                     outcome, timepoint, "", "", "", "", "", ""]
         unit = rng.choice(v["unit"])
-        top = 100.0 if unit == "%" else 500.0
-        low, high = sorted(round(rng.uniform(0, top), 1) for _ in range(2))
-        value = round(rng.uniform(low, high), 1)
-        shape = rng.random()
-        if shape < 0.5:
-            numbers = [f"{value:g}", "", ""]
-        elif shape < 0.8:
-            numbers = ["", f"{low:g}", f"{high:g}"]
-        else:
-            numbers = [f"{value:g}", f"{low:g}", f"{high:g}"]
+        numbers = self._figures(unit)
         n = str(rng.randint(5, 5000)) if rng.random() < 0.6 else ""
         return [statement, "quantitative", population, intervention, comparator,
                 rng.choice(v["outcome"]), timepoint, rng.choice(v["measure"]),
                 *numbers, unit, n]
 
+    def _skewed_content(self) -> list[str]:
+        """As _content, the terms drawn with the weights of SKEWED."""
+        rng, v = self.rng, VOCABULARY
 
-def generate(data_dir: Path, sources: int, claims: int, citations: int, seed: int) -> None:
+        def pick(fld: str, blank: bool = True) -> str:
+            terms = TIMEPOINTS if fld == "timepoint" else v[fld] + ([""] if blank else [])
+            return rng.choices(terms, SKEWED[fld][:len(terms)])[0]
+
+        statement = self._words(8, 25).capitalize() + "."
+        population, intervention = pick("population"), pick("intervention")
+        comparator = ""
+        if intervention and rng.random() < 0.2:
+            comparator = rng.choice(v["intervention"])
+        timepoint = pick("timepoint")
+        if rng.random() < 0.4:
+            outcome = pick("outcome", blank=False) if rng.random() < 0.5 else ""
+            return [statement, "qualitative", population, intervention, comparator,
+                    outcome, timepoint, "", "", "", "", "", ""]
+        unit = pick("unit", blank=False)
+        numbers = self._figures(unit)
+        n = str(rng.randint(5, 5000)) if rng.random() < 0.6 else ""
+        return [statement, "quantitative", population, intervention, comparator,
+                pick("outcome", blank=False), timepoint, pick("measure", blank=False),
+                *numbers, unit, n]
+
+    def _figures(self, unit: str) -> list[str]:
+        """value, low, high: a point (50 %), a range (30 %) or both (20 %)."""
+        rng = self.rng
+        top = 100.0 if unit == "%" else 500.0
+        low, high = sorted(round(rng.uniform(0, top), 1) for _ in range(2))
+        value = round(rng.uniform(low, high), 1)
+        shape = rng.random()
+        if shape < 0.5:
+            return [f"{value:g}", "", ""]
+        if shape < 0.8:
+            return ["", f"{low:g}", f"{high:g}"]
+        return [f"{value:g}", f"{low:g}", f"{high:g}"]
+
+    def records(self, count: int):
+        """(pmid, PubmedArticle XML) for `count` sources with a PMID, drawn at random:
+        synthetic records (the abstract says so) agreeing with references.csv on title,
+        year and DOI, whose abstract gives the numbers of the source's quantitative
+        claims: all of them for 70 % of the claims, the first for 15 %, none for 15 %."""
+        rng = self.rng
+        keys = sorted(self.works)
+        for key in sorted(rng.sample(keys, min(count, len(keys)))):
+            (_, pmid, _, doi, title, authors, journal, year, volume, issue, pages,
+             *_) = self.works[key]
+            sentences = [SYNTHETIC_NOTE, self._words(8, 20).capitalize() + "."]
+            for figures in self.claim_numbers.get(key, []):
+                roll = rng.random()
+                shown = figures if roll < 0.7 else figures[:1] if roll < 0.85 else []
+                if shown:
+                    sentences.append(f"{self._words(3, 8).capitalize()} "
+                                     f"{' and '.join(map(self._written, shown))}.")
+            sentences.append(f"{self._words(4, 10).capitalize()} in "
+                             f"{self._written(str(rng.randint(5, 20000)))} patients "
+                             f"({rng.uniform(0, 100):.1f}%).")
+            names = "".join(
+                f"<Author ValidYN=\"Y\"><LastName>{escape(name.rsplit(' ', 1)[0])}"
+                f"</LastName><Initials>{name.rsplit(' ', 1)[1]}</Initials></Author>"
+                for name in authors.split("; ") if name and name != "et al.")
+            complete = "N" if authors.endswith("et al.") else "Y"
+            ids = f'<ArticleId IdType="pubmed">{pmid}</ArticleId>' + (
+                f'<ArticleId IdType="doi">{escape(doi)}</ArticleId>' if doi else "")
+            xml = (
+                '<PubmedArticle><MedlineCitation Status="MEDLINE" Owner="NLM">'
+                f'<PMID Version="1">{pmid}</PMID><Article PubModel="Print"><Journal>'
+                f'<JournalIssue CitedMedium="Print"><Volume>{volume}</Volume>'
+                + (f"<Issue>{issue}</Issue>" if issue else "")
+                + f"<PubDate><Year>{year or rng.randint(1970, 2024)}</Year></PubDate>"
+                f"</JournalIssue><Title>{escape(journal)}</Title></Journal>"
+                f"<ArticleTitle>{escape(title)}</ArticleTitle>"
+                f"<Pagination><MedlinePgn>{pages}</MedlinePgn></Pagination>"
+                f"<Abstract><AbstractText>{escape(' '.join(sentences))}</AbstractText>"
+                "</Abstract>"
+                + (f'<AuthorList CompleteYN="{complete}">{names}</AuthorList>' if names else "")
+                + "<Language>eng</Language><PublicationTypeList><PublicationType "
+                'UI="D016428">Journal Article</PublicationType></PublicationTypeList>'
+                f"</Article></MedlineCitation><PubmedData><ArticleIdList>{ids}"
+                "</ArticleIdList></PubmedData></PubmedArticle>")
+            yield pmid, xml.encode()
+
+    def _written(self, number: str) -> str:
+        """A number as an abstract might print it: thousands with a comma half the time."""
+        if "." not in number and len(number) > 3 and self.rng.random() < 0.5:
+            return f"{int(number):,}"
+        return number
+
+
+def generate(data_dir: Path, sources: int, claims: int, citations: int, seed: int,
+             evidence: bool = False, records: int = 0, terms: str = "uniform") -> None:
+    """Write the four data files; with records > 0 also that many synthetic cached
+    PubMed records in data_dir/pubmed/ (any earlier ones there are removed first).
+    evidence and terms: see Generator."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    gen = Generator(sources, claims, citations, seed)
+    gen = Generator(sources, claims, citations, seed, evidence=evidence, terms=terms)
+    gen.keep_works = records > 0
     # order matters: claims need the reference lists that citations() draws
     for name, rows in (("vocabulary.csv", gen.vocabulary()),
                        ("references.csv", gen.references()),
@@ -295,6 +484,13 @@ def generate(data_dir: Path, sources: int, claims: int, citations: int, seed: in
                        ("claims.csv", gen.claims())):
         with open(data_dir / name, "w", encoding="utf-8", newline="") as f:
             csv.writer(f, lineterminator="\n").writerows(rows)
+    shutil.rmtree(data_dir / "pubmed", ignore_errors=True)
+    if records:
+        from ingest.cache import Cache  # the project's own writer: one gzip file per PMID
+
+        cache = Cache(data_dir / "pubmed")
+        for pmid, xml in gen.records(records):
+            cache.save_record(pmid, xml)
 
 
 # -- the measurements (each runs in its own process) --------------------------------
@@ -335,10 +531,23 @@ def run_validate(data_dir: Path, db_path: Path) -> None:
         sys.exit(f"{len(dataset.problems)} problems in the synthetic data")
 
 
-def run_build(data_dir: Path, db_path: Path) -> None:
-    from kb.build import build
+EVIDENCE_SECONDS: list[float] = []  # time the build spent in kb.build._evidence
 
-    build(db_path, data_dir)
+
+def run_build(data_dir: Path, db_path: Path) -> None:
+    from kb import build
+
+    original = build._evidence  # trails, number checks and conflicts (kb/evidence.py)
+
+    def timed(*args):
+        start = time.perf_counter()
+        try:
+            return original(*args)
+        finally:
+            EVIDENCE_SECONDS.append(time.perf_counter() - start)
+
+    build._evidence = timed
+    build.build(db_path, data_dir)
 
 
 RUNNERS = {"baseline": run_baseline, "validate": run_validate, "build": run_build}
@@ -346,14 +555,15 @@ RUNNERS = {"baseline": run_baseline, "validate": run_validate, "build": run_buil
 
 def measure_here(name: str, data_dir: Path, db_path: Path) -> dict:
     """Run one measurement in this process; imports are done before the clock starts."""
-    if name != "baseline":
-        import kb.build  # noqa: F401 (the import cost is not part of the measurement)
+    if name != "baseline":  # the import cost is not part of the measurement
+        importlib.import_module("kb.build")
     db_path.unlink(missing_ok=True)
     start = time.perf_counter()
     RUNNERS[name](data_dir, db_path)
     seconds = time.perf_counter() - start
     db_path.unlink(missing_ok=True)
-    return {"seconds": seconds, "peak_mib": peak_rss_mib()}
+    return {"seconds": seconds, "peak_mib": peak_rss_mib(),
+            "evidence": sum(EVIDENCE_SECONDS) if name == "build" else None}
 
 
 def measure(name: str, data_dir: Path, out: Path) -> dict:
@@ -386,6 +596,10 @@ def report(results: dict[str, list[dict]], args, data_dir: Path, command: str) -
         peak = max(r["peak_mib"] for r in results[name])
         rows.append(f"| {name} | {med(name):.2f} | {low(name):.2f} | {peak:.0f} | "
                     f"{med(name) / base_med:.2f}× |")
+    evidence = [r["evidence"] for r in results["build"]]
+    rows.append(f"| · of which evidence (`kb.build._evidence`) | "
+                f"{statistics.median(evidence):.2f} | {min(evidence):.2f} | | "
+                f"{statistics.median(evidence) / base_med:.2f}× |")
     write = med("build") - med("validate")
     rows.append(f"| *build − validate* | *{write:.2f}* | | | *{write / base_med:.2f}×* |")
     ratio_med, ratio_min = med("build") / base_med, low("build") / base_min
@@ -399,6 +613,7 @@ def report(results: dict[str, list[dict]], args, data_dir: Path, command: str) -
     ]
     each = "; ".join(f"{name} " + ", ".join(f"{r['seconds']:.2f}" for r in results[name])
                      for name in MEASUREMENTS)
+    each += " (of which evidence " + ", ".join(f"{e:.2f}" for e in evidence) + ")"
     sizes = ", ".join(f"{name} {_rows(data_dir / name):,} rows "
                       f"({(data_dir / name).stat().st_size / 1024 ** 2:.1f} MiB)"
                       for name in FILES)
@@ -419,13 +634,18 @@ def report(results: dict[str, list[dict]], args, data_dir: Path, command: str) -
         "Machine:",
         "",
         *(f"- {k}: {v}" for k, v in machine()),
+        "- load average (1, 5, 15 min) when the run started: "
+        + ", ".join(f"{x:.2f}" for x in args.load_before) + "; when it ended: "
+        + ", ".join(f"{x:.2f}" for x in os.getloadavg()),
         "",
         "Seconds are wall time inside a fresh child process, after its imports, with the "
         "input files in the page cache and the database written to the same folder. "
         "Peak RSS is that child's high-water mark (VmHWM; the largest over the rounds), "
         "so it includes the interpreter and the imported modules. *build − validate* is "
         "the difference of the two medians: what loading, indexing and full-text "
-        "indexing add to the checks. This is a virtual machine: other work on its host "
+        "indexing add to the checks. *of which evidence* is the time the build spent in "
+        "`kb.build._evidence` (claim trails, number checks and conflicts, kb/evidence.py; "
+        "see bench/EVIDENCE_RESULTS.md). This is a virtual machine: other work on its host "
         "can slow any run, so read the minimum beside the median. See bench/README.md.",
         "",
     ]
@@ -460,6 +680,7 @@ def main() -> None:
         return
     command = shlex.join([os.path.relpath(sys.executable, Path.cwd()),
                           os.path.relpath(__file__, Path.cwd()), *sys.argv[1:]])
+    args.load_before = os.getloadavg()
     start = time.perf_counter()
     generate(data_dir, args.sources, args.claims, args.citations, args.seed)
     print(f"generated {data_dir} in {time.perf_counter() - start:.1f} s", file=sys.stderr)
