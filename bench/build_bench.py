@@ -14,7 +14,8 @@ Usage (from the repository root):
      baseline  csv.reader over the 4 files + sqlite3 executemany into tables with the
                same columns, types and primary keys, one transaction; nothing else
      validate  kb.validate.load(data_dir): reading and checking only
-     build     kb.build.build(db, data_dir): validate, load, indexes, FTS, views
+     build     kb.build.build(db, data_dir): validate, evidence (timed apart), load,
+               indexes, FTS, views
    Each is repeated R times (default 3), interleaved; the median and the minimum wall
    time and the peak RSS are reported.
 3. Prints a Markdown table and writes it, with the machine described, to

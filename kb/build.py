@@ -188,7 +188,7 @@ def _evidence(dataset: Dataset, sources: list[tuple], claim_citations: list[tupl
         cites.setdefault(claim_id, []).append((number, cited_key))
     claims = dataset["claims.csv"]
     fields = [f.name for f in evidence.Claim.__dataclass_fields__.values()
-              if f.name != "cites"]
+              if f.name not in ("cites", "figure")]
     columns = [claims.column(name) for name in fields]
     vocabulary = dataset["vocabulary.csv"]
     broader = {term: wider for fld, term, wider in zip(

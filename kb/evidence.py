@@ -80,6 +80,7 @@ class Claim:
     n: str
     derived_from: str
     cites: list[tuple[int, str]] = field(default_factory=list)  # (ref number, cited key)
+    figure: str | None = None  # the figure as shown, worked out once
 
     @property
     def figures(self) -> list[str]:
@@ -90,8 +91,10 @@ class Claim:
         return self.kind == "quantitative" and bool(self.figures)
 
     def shown(self) -> str:
-        return numbers.format_value({"value": self.value, "low": self.low,
-                                     "high": self.high, "unit": self.unit})
+        if self.figure is None:
+            self.figure = numbers.format_value({"value": self.value, "low": self.low,
+                                                "high": self.high, "unit": self.unit})
+        return self.figure
 
 
 def work(key: str, pub_type: str, label: str, pmid: str | None, doi: str | None,
@@ -277,7 +280,11 @@ def _values_differ(members: list) -> Iterator[tuple]:
 
 
 def _different_works(a: Claim, b: Claim) -> bool:
-    return a.source_key != b.source_key
+    """Claims from different works, neither restating the other: whether a restatement
+    keeps its source's figures is the trail's question (matches or differs), and a
+    rounded restatement is no conflict."""
+    return a.source_key != b.source_key and a.derived_from != b.id and \
+        b.derived_from != a.id
 
 
 def _comparable_denominators(a: Claim, b: Claim) -> bool:

@@ -110,7 +110,12 @@ def conflicts(db):
 
 def test_non_overlapping_values_from_different_works_conflict(db):
     pairs = conflicts(db)
-    assert pairs[("primary2015-c01", "review2020-c02")] == "values differ"
+    assert pairs[("primary2015-c01", "review2020-c07")] == "values differ"
+    # a restatement that changes the figure is the trail's 'differs', not a conflict
+    assert ("primary2015-c01", "review2020-c02") not in pairs
+    # each claim is paired with its nearest disagreement on each side only: 62.5
+    # meets 55 below it, not 48, 40, 35, 30 and 25 as well
+    assert ("primary2015-c01", "review2020-c05") not in pairs
     # open ranges: at most 50 against at least 60
     assert pairs[("primary2010-c04", "review2020-c10")] == "values differ"
     # overlapping: at most 50 and 40; equal: 62.5 and 62.5
