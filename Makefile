@@ -36,6 +36,7 @@ bench: $(BIN)/kb
 	$(BIN)/python bench/ingest_bench.py
 	$(BIN)/python bench/export_bench.py
 	$(BIN)/python bench/match_bench.py
+	$(BIN)/python bench/evidence_bench.py
 
 clean:
 	rm -rf $(VENV) $(DB) .pytest_cache
