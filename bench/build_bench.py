@@ -41,7 +41,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from machine import describe, peak_rss_mib
+from machine import describe, load_average_line, peak_rss_mib
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
@@ -635,9 +635,7 @@ def report(results: dict[str, list[dict]], args, data_dir: Path, command: str) -
         "Machine:",
         "",
         *(f"- {k}: {v}" for k, v in machine()),
-        "- load average (1, 5, 15 min) when the run started: "
-        + ", ".join(f"{x:.2f}" for x in args.load_before) + "; when it ended: "
-        + ", ".join(f"{x:.2f}" for x in os.getloadavg()),
+        load_average_line(args.load_before),
         "",
         "Seconds are wall time inside a fresh child process, after its imports, with the "
         "input files in the page cache and the database written to the same folder. "

@@ -45,7 +45,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from machine import describe, peak_rss_mib
+from machine import describe, load_average_line, peak_rss_mib
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
@@ -384,9 +384,7 @@ def report(sections: list[str], args, command: str) -> str:
         "Machine:",
         "",
         *(f"- {k}: {v}" for k, v in describe(("sqlite-utils", "rapidfuzz"))),
-        "- load average (1, 5, 15 min) when the run started: "
-        + ", ".join(f"{x:.2f}" for x in args.load_before) + "; when it ended: "
-        + ", ".join(f"{x:.2f}" for x in os.getloadavg()),
+        load_average_line(args.load_before),
         "",
         "Seconds are wall time inside a fresh child process, after its imports, with the "
         "input files in the page cache. Peak RSS is that process's high-water mark "

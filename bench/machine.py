@@ -61,3 +61,12 @@ def describe(packages: tuple[str, ...] = ()) -> list[tuple[str, str]]:
         ("SQLite", sqlite3.sqlite_version),
         *((name, _version(name)) for name in packages),
     ]
+
+
+def load_average_line(before: tuple[float, ...]) -> str:
+    """A results-file line with the load average at the start and at the end of a run."""
+    import os
+
+    return ("- load average (1, 5, 15 min) when the run started: "
+            + ", ".join(f"{x:.2f}" for x in before) + "; when it ended: "
+            + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
