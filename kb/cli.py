@@ -410,16 +410,15 @@ def _match_output(results, labels: dict, fmt: str, threshold: float) -> str:
     import io
     import json
 
-    rows = [{"query": where, "citation": citation, "rank": rank, "key": m.key,
-             "score": m.score, "match": m.is_match, "label": labels[m.key],
-             "parts": m.parts}
-            for where, citation, ranked in results
-            for rank, m in enumerate(ranked, start=1)]
+    def candidates(ranked) -> list[dict]:
+        return [{"rank": rank, "key": m.key, "score": m.score, "match": m.is_match,
+                 "label": labels[m.key], "parts": m.parts}
+                for rank, m in enumerate(ranked, start=1)]
+
     if fmt == "json":
         return json.dumps([{"query": where, "citation": citation,
-                            "candidates": [r for r in rows if r["citation"] == citation
-                                           and r["query"] == where]}
-                           for where, citation, _ in results], indent=2,
+                            "candidates": candidates(ranked)}
+                           for where, citation, ranked in results], indent=2,
                           ensure_ascii=False) + "\n"
     if fmt == "csv":
         out = io.StringIO()
@@ -428,9 +427,9 @@ def _match_output(results, labels: dict, fmt: str, threshold: float) -> str:
         for where, citation, ranked in results:
             if not ranked:
                 writer.writerow([where, citation, "", "", "", "no", ""])
-            for r in (r for r in rows if r["citation"] == citation and r["query"] == where):
-                writer.writerow([where, citation, r["rank"], r["key"], r["score"],
-                                 "yes" if r["match"] else "no", r["label"]])
+            for c in candidates(ranked):
+                writer.writerow([where, citation, c["rank"], c["key"], c["score"],
+                                 "yes" if c["match"] else "no", c["label"]])
         return out.getvalue()
     lines = []
     for where, citation, ranked in results:

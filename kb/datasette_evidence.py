@@ -16,8 +16,6 @@ from markupsafe import Markup
 from . import plot
 
 PLOT_ROUTE = r"^/(?P<database>[^/]+)/-/plot/outcome/(?P<term>[^/.]+)(?P<svg>\.svg)?$"
-PUBMED = "https://pubmed.ncbi.nlm.nih.gov/{}/"
-DOI = "https://doi.org/{}"
 
 TRAIL_SQL = """
 select claim_trails.step, claim_trails.depth, claim_trails.from_claim,
@@ -50,16 +48,6 @@ order by other
 """
 
 
-def identifiers(row: dict) -> list[tuple[str, str, str]]:
-    """(name, url, value) for the PMID and DOI a row has."""
-    out = []
-    if row.get("pmid"):
-        out.append(("PubMed", PUBMED.format(quote(str(row["pmid"]))), row["pmid"]))
-    if row.get("doi"):
-        out.append(("DOI", DOI.format(quote(str(row["doi"]), safe="/:;()._-")), row["doi"]))
-    return out
-
-
 def plot_url(datasette, database: str, outcome: str, svg: bool = False) -> str:
     return (datasette.urls.database(database) + "/-/plot/outcome/"
             + quote(outcome, safe="") + (".svg" if svg else ""))
@@ -67,6 +55,8 @@ def plot_url(datasette, database: str, outcome: str, svg: bool = False) -> str:
 
 async def claim_trail(datasette, database: str, key: str) -> dict | None:
     """What a claim page shows of the claim's trail: the claim, then each hop."""
+    from .datasette_plugin import identifiers
+
     db = datasette.get_database(database)
     claim_rows = (await db.execute(CLAIM_SQL, {"key": key})).rows
     if not claim_rows:

@@ -84,6 +84,12 @@ def get_metadata(datasette, key, database, table):
     return {**copy.deepcopy(meta["instance"]), "databases": databases}
 
 
+def identifiers(row: dict) -> list[tuple[str, str, str]]:
+    """(name, url, value) for the PMID and DOI a row has, for the panels' links."""
+    return [(kind.upper(), LINKS[kind].format(quote(str(row[kind]), safe="/:;()._-")),
+             row[kind]) for kind in ("pmid", "doi") if row.get(kind)]
+
+
 def _link(url: str, text) -> Markup:
     return Markup('<a href="{}">{}</a>').format(url, text)
 
@@ -217,9 +223,7 @@ def extra_template_vars(template, database, table, view_name, request, datasette
                                              tilde_encode(str(row[name])))
                     for name in ("claim_id", "cited_key", "source_key", "pubmed_pmid")
                     if row.get(name)}
-                row["identifiers"] = [
-                    (kind.upper(), LINKS[kind].format(quote(str(row[kind]), safe="/:;()._-")),
-                     row[kind]) for kind in ("pmid", "doi") if row.get(kind)]
+                row["identifiers"] = identifiers(row)
             if rows or empty:
                 result.append({"title": title, "rows": rows, "empty": empty})
         has_list = any(p["title"] == "Reference list" and p["rows"] for p in result)

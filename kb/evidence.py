@@ -43,10 +43,8 @@ from .schema import SECONDARY_PUB_TYPES, UNCOMPARED_OUTCOMES
 # statuses of a hop, and of a claim's trail as a whole
 UNVERIFIED, MATCHES, DIFFERS = "unverified", "matches", "differs"
 CITES_REVIEW, NOT_FOUND, NOT_CHECKED = "cites a review", "not found", "not checked"
-HOP_STATUSES = (MATCHES, DIFFERS, NOT_FOUND, CITES_REVIEW, UNVERIFIED, NOT_CHECKED)
 PRIMARY, REACHES_PRIMARY, REVIEWS_ONLY = "primary data", "reaches primary data", "reviews only"
 NO_CITATION = "no citation"
-TRAIL_SUMMARIES = (PRIMARY, REACHES_PRIMARY, REVIEWS_ONLY, UNVERIFIED, NO_CITATION)
 # the check of a claim's numbers against its own source's title and abstract
 FOUND, PARTLY_FOUND, NO_ABSTRACT = "found", "partly found", "no abstract"
 NUMBER_CHECKS = (FOUND, PARTLY_FOUND, NOT_FOUND, NO_ABSTRACT)

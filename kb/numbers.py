@@ -17,7 +17,6 @@ from typing import Iterable
 # then an optional decimal part; not inside a longer run of digits, letters or dots
 NUMBER = re.compile(r"(?<![\w.,])(\d{1,3}(?:[,\u2009\u202f]\d{3})+|\d+)(\.\d+)?(?![\w]|\.\d)")
 SEPARATORS = str.maketrans("", "", ",\u2009\u202f")
-FIGURE_FIELDS = ("value", "low", "high")
 
 
 @lru_cache(maxsize=4096)
@@ -73,17 +72,15 @@ def restates(figure: str, source_figure: str) -> bool:
     return theirs.quantize(quantum, rounding="ROUND_HALF_UP") == mine
 
 
-def interval(value: str, low: str, high: str) -> tuple[float, float] | None:
-    """The range a figure covers: a range's ends, else the point; open ends infinite."""
-    if not (value or low or high):
+def interval(value, low, high) -> tuple[float, float] | None:
+    """The range a figure covers: a range's ends, else the point; open ends infinite.
+    Takes the CSV's strings or the database's numbers; blank is '' or None."""
+    value, low, high = (None if x in (None, "") else float(x) for x in (value, low, high))
+    if value is None and low is None and high is None:
         return None
-    lo = float(low) if low else (float(value) if value and not high else -math.inf)
-    hi = float(high) if high else (float(value) if value and not low else math.inf)
+    lo = low if low is not None else (value if high is None else -math.inf)
+    hi = high if high is not None else (value if low is None else math.inf)
     return lo, hi
-
-
-def overlap(a: tuple[float, float], b: tuple[float, float]) -> bool:
-    return a[0] <= b[1] and b[0] <= a[1]
 
 
 UNITS_WITHOUT_SPACE = ("%",)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterable
 from xml.sax.saxutils import escape, quoteattr
 
-from .numbers import format_value, plain_number
+from .numbers import format_value, interval, plain_number
 
 WIDTH, LABEL_WIDTH, RIGHT = 960, 420, 40
 ROW, HEADER, PANEL_GAP, AXIS = 22, 24, 28, 34
@@ -35,9 +35,7 @@ class Bar:
 
 
 def _span(bar: Bar) -> tuple[float, float]:
-    lo = bar.low if bar.low is not None else (bar.value if bar.high is None else -math.inf)
-    hi = bar.high if bar.high is not None else (bar.value if bar.low is None else math.inf)
-    return (lo if lo is not None else -math.inf), (hi if hi is not None else math.inf)
+    return interval(bar.value, bar.low, bar.high)
 
 
 def _scale(bars: list[Bar], unit: str) -> tuple[float, float]:
