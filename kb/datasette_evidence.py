@@ -14,6 +14,7 @@ from datasette.utils.asgi import Response
 from markupsafe import Markup
 
 from . import plot
+from .datasette_safety import NO_SCRIPTS
 
 PLOT_ROUTE = r"^/(?P<database>[^/]+)/-/plot/outcome/(?P<term>[^/.]+)(?P<svg>\.svg)?$"
 
@@ -107,7 +108,8 @@ async def plot_route(request, datasette):
     picture = plot.svg(term, bars, lambda claim_id: datasette.urls.row(
         database, "claims", tilde_encode(claim_id)))
     if request.url_vars.get("svg"):
-        return Response(picture, content_type="image/svg+xml; charset=utf-8")
+        return Response(picture, content_type="image/svg+xml; charset=utf-8",
+                        headers=dict(NO_SCRIPTS))
     conflicts = [dict(r) for r in (await db.execute(
         "select * from claim_conflicts where outcome = :outcome order by claim_a, claim_b",
         {"outcome": term})).rows]

@@ -21,12 +21,14 @@ with EXT one of bib, ris, json (CSL-JSON), vancouver.txt|md|html, ama.txt|md|htm
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from urllib.parse import urlencode, urlsplit
 
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
 from . import citeproc, export
+from .datasette_safety import NO_SCRIPTS
 
 RENDERERS = {"bib": "bibtex", "ris": "ris", "csljson": "csl-json"}
 # download extension -> (format, output)
@@ -40,6 +42,10 @@ CONTRACT = ("claim_id (claims), key (sources), or source_key / cited_key (works 
             "name)")
 ATTACHMENT = ("bibtex", "ris", "csl-json", "csv")
 PAGE = 1000   # rows asked of Datasette's JSON at a time when following a filter
+# works in the largest Vancouver or AMA list a request may ask for: 10,000 take about
+# 5 s and 2 pandoc processes of about 250 MiB (bench/EXPORT_RESULTS.md); `kb export`
+# has no limit
+MAX_FORMATTED = 10_000
 
 # the column of each filterable table that names what to export
 NAMING = {"sources": "key", "claims": "id", "claim_evidence": "claim_id"}
@@ -93,7 +99,8 @@ def _download(text: str, fmt: str, output: str | None, name: str) -> Response:
     extension, media = export.MEDIA[(fmt, output)]
     disposition = "attachment" if fmt in ATTACHMENT or output == "csv" else "inline"
     return Response(text, content_type=media, headers={
-        "content-disposition": f'{disposition}; filename="{name}.{extension}"'})
+        "content-disposition": f'{disposition}; filename="{name}.{extension}"',
+        **NO_SCRIPTS})
 
 
 async def _respond(datasette, database: str, select, fmt: str, output: str | None,
@@ -104,8 +111,14 @@ async def _respond(datasette, database: str, select, fmt: str, output: str | Non
         selection = await db.execute_fn(select)
         if fmt == "evidence-table" and not selection.of_claims:
             raise export.SelectionError("an evidence table is made of claims")
-        text = await asyncio.get_running_loop().run_in_executor(
-            None, export.render, selection, fmt, output)
+        if fmt in export.STYLE_FORMATS and len(selection.items) > MAX_FORMATTED:
+            return _error(
+                f"{len(selection.items):,} works is more than a formatted list served "
+                f"here holds ({MAX_FORMATTED:,}): narrow the selection, take BibTeX, RIS "
+                f"or CSL-JSON, or run kb export --format {fmt}", 413)
+        async with _citeproc_turn(datasette, fmt):
+            text = await asyncio.get_running_loop().run_in_executor(
+                None, export.render, selection, fmt, output)
     except export.SelectionError as e:
         return _error(str(e), error_status)
     except citeproc.CiteprocError as e:
@@ -114,6 +127,20 @@ async def _respond(datasette, database: str, select, fmt: str, output: str | Non
     if selection.unknown:
         response.headers["x-kb-not-exported"] = "; ".join(selection.unknown)[:2000]
     return response
+
+
+@contextlib.asynccontextmanager
+async def _citeproc_turn(datasette, fmt: str):
+    """Formatted lists wait for their turn: one rendering at a time (it runs its own
+    pandoc processes, one a core), so a burst of requests queues instead of starting
+    a pandoc for each. The other formats run in Python and need no turn."""
+    if fmt not in export.STYLE_FORMATS:
+        yield
+        return
+    if not hasattr(datasette, "_kb_citeproc"):   # made in the server's own event loop
+        datasette._kb_citeproc = asyncio.Semaphore(1)
+    async with datasette._kb_citeproc:
+        yield
 
 
 def _as_result(response: Response) -> dict:

@@ -16,7 +16,7 @@ from datasette import hookimpl
 from datasette.utils import tilde_encode
 from markupsafe import Markup
 
-from . import datasette_evidence, datasette_export, schema
+from . import datasette_evidence, datasette_export, datasette_safety, schema
 from .numbers import plain_number
 # the export renderers live in datasette_export.py; importing the hook registers it
 from .datasette_export import export_panel, register_output_renderer  # noqa: F401
@@ -123,6 +123,16 @@ def render_cell(row, value, column, table, database, datasette):
 @hookimpl
 def register_routes():
     return datasette_export.routes() + datasette_evidence.routes()
+
+
+@hookimpl
+def asgi_wrapper(datasette):
+    return datasette_safety.read_only
+
+
+@hookimpl
+def prepare_connection(conn):
+    datasette_safety.limit(conn)
 
 
 TEMPLATES = files("kb").joinpath("templates")

@@ -109,3 +109,29 @@ def export_conn(export_db):
     conn = sqlite3.connect(export_db)
     yield conn
     conn.close()
+
+
+# Pages of the hostile fixture (tests/fixtures/hostile) that show its injected cells
+HOSTILE_PAGES = (
+    "/kb", "/kb/claims", "/kb/claims/primary2015-c01", "/kb/claims/review2020-c01",
+    "/kb/claims/primary2016-c02", "/kb/sources", "/kb/sources/review2020",
+    "/kb/sources/primary2010", "/kb/sources/primary2016", "/kb/sources/smith",
+    "/kb/claim_evidence", "/kb/claim_trails", "/kb/claim_conflicts", "/kb/citations",
+    "/kb/vocabulary", "/kb/authors", "/kb/pubmed_records", "/kb/pubmed_records/90000002",
+    "/kb/search_claims?q=survival", "/kb/claims?_search=survival",
+    "/kb/claims?_search=%3Cscript%3EkbXss('search')%3C%2Fscript%3E",
+    "/kb/-/plot/outcome/overall-survival", "/kb/-/plot/outcome/overall-survival.svg",
+    "/kb/-/export/sources.vancouver.html", "/kb/-/export/reference-list/review2020.ama.html",
+    "/kb/-/export/evidence-table.html",
+)
+
+
+@pytest.fixture(scope="session")
+def hostile_url(tmp_path_factory):
+    """`kb serve` on the hostile fixture, its PubMed records loaded into the cache."""
+    data = tmp_path_factory.mktemp("hostile") / "data"
+    shutil.copytree(FIXTURES / "hostile", data)
+    CliRunner().invoke(cli, ["fetch", "--data", str(data), "--load",
+                             str(data / "pubmed.xml")], catch_exceptions=False)
+    with kb_serve(data.parent / "kb.db", data) as url:
+        yield url

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from conftest import DATA, kb_serve
+from conftest import DATA, HOSTILE_PAGES, kb_serve
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -218,3 +218,44 @@ def test_a_distortion_is_red_on_the_claim_page(page, evidence_url):
     expect(status).to_have_text("differs")
     assert status.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(192, 57, 43)"
     shot(page, "trail-differs")
+
+
+# Defined before any page script runs: a payload that gets to run calls it
+RECORD_XSS = "window.kbXssCalls = []; window.kbXss = (label) => window.kbXssCalls.push(label);"
+
+
+@pytest.mark.parametrize("path", HOSTILE_PAGES)
+def test_injected_scripts_never_run(browser, hostile_url, path):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.add_init_script(RECORD_XSS)
+    try:
+        response = page.goto(hostile_url + path, wait_until="load")
+        assert response.status == 200
+        page.wait_for_timeout(100)   # an onerror fires once the broken image fails
+        calls = page.evaluate("window.kbXssCalls")
+        assert calls == [] and dialogs == [], (path, calls, dialogs)
+    finally:
+        page.close()
+
+
+def test_an_injected_statement_reads_as_text_on_its_claim_page(page, hostile_url):
+    page.add_init_script(RECORD_XSS)
+    page.goto(hostile_url + "/kb/claims/primary2015-c01")
+    trail = page.locator("section.kb-trail")
+    expect(trail).to_contain_text("<script>kbXss('statement')</script> Five-year survival")
+    expect(page.locator("table.kb-record td").filter(
+        has_text="onerror=kbXss('locator')")).to_have_count(1)
+    assert page.evaluate("window.kbXssCalls") == []
+    shot(page, "hostile-claim")
+
+
+def test_the_injection_check_sees_a_payload_that_does_run(page, hostile_url):
+    """The canary: the same check on a page that does run a payload finds it."""
+    page.route(hostile_url + "/canary", lambda route: route.fulfill(
+        body="<p>x</p><img src=x onerror=\"kbXss('canary')\">", content_type="text/html"))
+    page.add_init_script(RECORD_XSS)
+    page.goto(hostile_url + "/canary", wait_until="load")
+    page.wait_for_timeout(100)
+    assert page.evaluate("window.kbXssCalls") == ["canary"]

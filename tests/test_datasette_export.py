@@ -181,3 +181,51 @@ def test_pages_offer_an_export_box(get, url, title, link):
 
 def test_a_work_without_a_reference_list_offers_none(get):
     assert export_box(get("/kb/sources/solo2001").text) == ""
+
+
+# -- limits ------------------------------------------------------------------------------
+
+
+def test_a_formatted_list_over_the_cap_is_refused_with_the_ways_out(get, monkeypatch):
+    from kb import datasette_export
+
+    monkeypatch.setattr(datasette_export, "MAX_FORMATTED", 2)
+    response = get("/kb/-/export/sources.vancouver.txt", status=413)
+    assert "more than a formatted list served here holds (2)" in response.text
+    assert "kb export --format vancouver" in response.text
+    assert bib_keys(get("/kb/-/export/sources.bib").text)   # BibTeX has no such cap
+
+
+def test_formatted_lists_are_rendered_one_at_a_time(export_db, monkeypatch):
+    import threading
+    import time
+
+    from kb import export
+
+    datasette = Datasette([str(export_db)])
+    running, most = [0], [0]
+    lock = threading.Lock()
+    real_render = export.render
+
+    def render(*args):
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        time.sleep(0.05)
+        try:
+            return real_render(*args)
+        finally:
+            with lock:
+                running[0] -= 1
+
+    monkeypatch.setattr(export, "render", render)
+
+    async def burst(urls):
+        return await asyncio.gather(*(datasette.client.get(u) for u in urls))
+
+    styled = asyncio.run(burst(["/kb/-/export/sources.vancouver.txt",
+                                "/kb/-/export/sources.ama.md"] * 3))
+    assert [r.status_code for r in styled] == [200] * 6 and most[0] == 1
+    most[0] = 0
+    plain = asyncio.run(burst(["/kb/-/export/sources.bib", "/kb/-/export/sources.ris"] * 3))
+    assert [r.status_code for r in plain] == [200] * 6 and most[0] > 1
