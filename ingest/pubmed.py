@@ -53,12 +53,16 @@ MathML...).
                         as UTF-8 bytes (namespaced MathML gets ElementTree's ns0:
                         prefixes); else None
 
-Malformed input (not XML, truncated, another root element, an unknown element in the
-set, a record without PMID, entity declarations, elements nested absurdly deep, a
-broken gzip stream) raises `PubmedParseError`, whose message starts with the line and
-(1-based) column where the XML parser stopped ("line 12, column 4: no element found");
-never another exception type for bad input (a text-mode stream, a programming error,
-raises TypeError; I/O errors stay OSError).
+Malformed input (not XML, truncated, another root element or a DOCTYPE of another
+document, an unknown element in the set, a record without a PMID or with a PMID that is
+not 1 to 9 digits, the same PMID twice with different content, entity declarations,
+elements nested absurdly deep, an encoding that cannot be read, a broken gzip stream)
+raises `PubmedParseError`, whose message starts with where the XML parser stopped: the
+(1-based) line and column, after the file's name when parse was given a path
+("data.xml:12:4: no element found"; "line 12, column 4: no element found" for a file
+object); a record's own problem also names the record ("record 3 ..."). Never another
+exception type for bad input (a text-mode stream, a programming error, raises TypeError;
+I/O errors stay OSError).
 Records are yielded as the stream is read, so records fully parsed before the error
 may already have been yielded; a caller that needs all-or-nothing collects first
 (`list(parse(...))`).
@@ -105,12 +109,29 @@ ROOT_TAGS = ("PubmedArticleSet", "PubmedBookArticleSet")
 PIECE = 16 * 1024          # bytes fed to expat at a time (measured: the fastest size)
 READ = 256 * 1024          # bytes read from the file (or gzip stream) at a time
 MAX_DEPTH = 256            # PubMed records nest about 10 deep, MathML a few more
+_PMID = re.compile(r"[1-9][0-9]{0,8}")  # the record's PMID names its cache file
+PMID_FORM = "1 to 9 digits, not starting with 0"
+_PMID_PATHS = {"PubmedArticle": "MedlineCitation/PMID",
+               "PubmedBookArticle": "BookDocument/PMID"}
 _YEAR = re.compile(r"\d{4}")
 _INITIAL_SPLIT = re.compile(r"[\s\-.]+")
 
 
 class PubmedParseError(ValueError):
-    """The input is not a well-formed PubMed XML document; the message says where."""
+    """The input is not a well-formed PubMed XML document; the message says where.
+
+    `line` and `column` (1-based) are where the XML parser stopped, `reason` what is
+    wrong, `path` the file parsed (None for a file object).
+    """
+
+    def __init__(self, line: int, column: int, reason: str, path: str | None = None):
+        self.line, self.column, self.reason, self.path = line, column, reason, path
+        where = f"{path}:{line}:{column}" if path else f"line {line}, column {column}"
+        super().__init__(f"{where}: {reason}")
+
+    def at(self, path: str | os.PathLike) -> PubmedParseError:
+        """The same error, naming the file it is in."""
+        return PubmedParseError(self.line, self.column, self.reason, str(path))
 
 
 def parse(source: str | os.PathLike | IO[bytes], keep_xml: bool = False) -> Iterator[dict]:
@@ -122,7 +143,10 @@ def parse(source: str | os.PathLike | IO[bytes], keep_xml: bool = False) -> Iter
     """
     if isinstance(source, (str, os.PathLike)):
         with open(source, "rb") as f:
-            yield from _parse_file(f, keep_xml)
+            try:
+                yield from _parse_file(f, keep_xml)
+            except PubmedParseError as e:
+                raise e.at(source) from None
     elif hasattr(source, "read"):
         yield from _parse_file(source, keep_xml)
     else:
@@ -177,11 +201,17 @@ def _parse_file(f: IO[bytes], keep_xml: bool) -> Iterator[dict]:
     expat = xp.parser
     tb = xp.target
     expat.ordered_attributes = 0   # attributes as a dict, as TreeBuilder.start wants them
-    state = {"root": None, "namespaces": False}
+    state = {"root": None, "namespaces": False, "doctype": None}
+
+    def doctype_seen(name, system_id, public_id, has_internal_subset):
+        state["doctype"] = name
 
     def start_root(tag, attrs):
         if tag not in ROOT_TAGS:
             raise _Refused(f"the root element is <{_show(tag)}>, not <PubmedArticleSet>")
+        if state["doctype"] not in (None, tag):
+            raise _Refused(f"the DOCTYPE declares <{_show(state['doctype'])}>, but the "
+                           f"root element is <{tag}>: not a PubMed document")
         root = state["root"] = tb.start(tag, attrs)
         expat.StartElementHandler = tb.start     # from now on no Python call per element
         return root
@@ -189,19 +219,19 @@ def _parse_file(f: IO[bytes], keep_xml: bool) -> Iterator[dict]:
     def namespace_seen(prefix, uri):
         state["namespaces"] = True
 
+    expat.StartDoctypeDeclHandler = doctype_seen
     expat.StartElementHandler = start_root
     expat.EndElementHandler = tb.end
     expat.CharacterDataHandler = tb.data
     expat.StartNamespaceDeclHandler = namespace_seen
     expat.EndNamespaceDeclHandler = None
 
-    def where() -> str:
-        return f"line {expat.CurrentLineNumber}, column {expat.CurrentColumnNumber + 1}"
-
     def fail(message: str) -> PubmedParseError:
-        return PubmedParseError(f"{where()}: {message}")
+        return PubmedParseError(expat.CurrentLineNumber, expat.CurrentColumnNumber + 1,
+                                message)
 
     raw = _RawRecords() if keep_xml else None
+    seen = _Seen()
 
     def convert(el) -> Iterator[dict]:
         tag = el.tag
@@ -212,13 +242,17 @@ def _parse_file(f: IO[bytes], keep_xml: bool) -> Iterator[dict]:
         elif tag in ("DeleteCitation", "DeleteDocument"):
             for p in el.findall("PMID"):
                 pmid = (p.text or "").strip()
+                if pmid and not _PMID.fullmatch(pmid):
+                    raise fail(f"<{tag}> names {_shown(pmid)}, which is not a PMID "
+                               f"({PMID_FORM})")
                 if pmid:
                     yield {"pmid": pmid, "deleted": True}
             return
         else:
             raise fail(f"unexpected element <{_show(tag)}> in <{state['root'].tag}>")
-        if rec["pmid"] is None:
-            raise fail(f"a <{tag}> without a PMID")
+        problem = seen.problem(tag, rec, el)
+        if problem:
+            raise fail(problem)
         if keep_xml and raw.matches(tag, rec["pmid"]):
             rec["xml"] = raw.records.popleft()
         elif keep_xml:
@@ -231,7 +265,15 @@ def _parse_file(f: IO[bytes], keep_xml: bool) -> Iterator[dict]:
                 raise fail(f"elements nested too deep in <{tag}> {rec['pmid']}") from None
         yield rec
 
-    feed = expat.Parse
+    def feed(data: bytes, final: bool) -> None:
+        try:
+            expat.Parse(data, final)
+        except DefusedXmlException:
+            raise
+        except (LookupError, ValueError) as e:  # else only the codec of a declared encoding
+            raise _Refused(f"cannot read the declared encoding ({e}); save the file as "
+                           "UTF-8") from None
+
     try:
         try:
             for data in _pieces(f):
@@ -252,8 +294,7 @@ def _parse_file(f: IO[bytes], keep_xml: bool) -> Iterator[dict]:
                     _check_depth(root, fail)
             feed(b"", True)
         except _ExpatError as e:
-            raise PubmedParseError(f"line {e.lineno}, column {e.offset + 1}: "
-                                   f"{_expat_message(e)}") from None
+            raise PubmedParseError(e.lineno, e.offset + 1, _expat_message(e)) from None
         except DefusedXmlException as e:
             raise fail(_refusal(e)) from None
         except _Refused as e:
@@ -268,6 +309,7 @@ def _parse_file(f: IO[bytes], keep_xml: bool) -> Iterator[dict]:
     finally:
         expat.StartElementHandler = expat.EndElementHandler = None
         expat.CharacterDataHandler = expat.StartNamespaceDeclHandler = None
+        expat.StartDoctypeDeclHandler = None
 
 
 class _RawRecords:
@@ -284,7 +326,8 @@ class _RawRecords:
     DECLARED = re.compile(rb"""<\?xml[^>]*encoding=["']([A-Za-z0-9._-]+)""")
 
     def __init__(self):
-        self.buffer = b""
+        self.buffer = bytearray()
+        self.searched = 0   # where in buffer the search for the open record's end resumes
         self.records: deque[bytes] = deque()
         self.usable = True
         self.started = False
@@ -298,7 +341,8 @@ class _RawRecords:
             if declared and declared.group(1).lower() not in (b"utf-8", b"utf8"):
                 self.usable = False
                 return
-        buf = self.buffer + data
+        buf = self.buffer
+        buf += data
         position = 0
         while True:
             start = self.START.search(buf, position)
@@ -306,13 +350,16 @@ class _RawRecords:
                 keep = max(position, len(buf) - 32)  # a start tag may be cut in two
                 break
             end_tag = b"</" + start.group(1) + b">"
-            end = buf.find(end_tag, start.end())
-            if end < 0:
+            end = buf.find(end_tag, max(start.end(), self.searched))
+            if end < 0:   # the record goes on: next time, search only the new bytes
                 keep = start.start()
+                self.searched = len(buf) - len(end_tag) + 1
                 break
+            self.searched = 0
             position = end + len(end_tag)
-            self.records.append(buf[start.start(): position])
-        self.buffer = buf[keep:]
+            self.records.append(bytes(buf[start.start(): position]))
+        del buf[:keep]
+        self.searched = max(0, self.searched - keep)
 
     def matches(self, tag: str, pmid: str) -> bool:
         if self.usable and self.records:
@@ -323,6 +370,44 @@ class _RawRecords:
         self.usable = False  # from here on, serialise
         self.records.clear()
         return False
+
+
+class _Seen:
+    """Numbers a document's records and remembers what each PMID held, so that a record
+    without a PMID of the right form, or a PMID given twice with different bibliographic
+    content (the later would silently replace the earlier one in the cache), is refused.
+    Versions of a PMID (<PMID Version="2">) are different records; a record given again
+    with other MeSH terms or references only is a revision, and the later one is kept."""
+
+    CONTENT = ("title", "journal", "year", "volume", "issue", "pages", "doi", "pmcid",
+               "abstract")
+
+    def __init__(self):
+        self.count = 0
+        self.first: dict[tuple[str, str | None], tuple[int, int]] = {}
+
+    def problem(self, tag: str, rec: dict, el) -> str | None:
+        self.count += 1
+        pmid = rec["pmid"]
+        if pmid is None:
+            return f"record {self.count} is a <{tag}> without a PMID"
+        if not _PMID.fullmatch(pmid):
+            return (f"record {self.count} (a <{tag}>) has the PMID {_shown(pmid)}, which "
+                    f"is not a PMID ({PMID_FORM})")
+        version = el.find(_PMID_PATHS[tag]).get("Version")
+        content = hash((tuple(rec["authors"]), *(rec[key] for key in self.CONTENT)))
+        number, first = self.first.setdefault((pmid, version), (self.count, content))
+        if first != content:
+            return (f"record {self.count} has the PMID {pmid}, as record {number} has, but "
+                    "another title, authors, source or abstract: which one is right?")
+        return None
+
+
+def _shown(text: str, limit: int = 40) -> str:
+    """text quoted for a message, cut short (saying how long it is) when it is long."""
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}... ({len(text):,} characters)"
 
 
 class _Refused(Exception):
@@ -348,7 +433,12 @@ def _refusal(e: DefusedXmlException) -> str:
 
 
 def _show(tag: str) -> str:
-    return tag.split("}")[-1] if isinstance(tag, str) else repr(tag)
+    """An element name as its start tag would give it: 'uri}name' (expat's spelling of a
+    namespaced name) or '{uri}name' -> "name xmlns='uri'"."""
+    if not isinstance(tag, str):
+        return repr(tag)
+    uri, brace, name = tag.lstrip("{").rpartition("}")
+    return f"{name} xmlns={uri!r}" if brace else name
 
 
 def _check_depth(root, fail) -> None:
@@ -486,7 +576,7 @@ def _date(pub_date):
         return (int(m.group()) if m else None), medline
     parts = [t for t in map(_leaf, pub_date) if t]       # Year, Month or Season, Day
     year = _leaf(pub_date.find("Year"))
-    return (int(year) if year and year.isdigit() else None), (" ".join(parts) or None)
+    return (int(year) if year and year.isdecimal() else None), (" ".join(parts) or None)
 
 
 def _ids(id_list):
@@ -560,7 +650,7 @@ def _article(rec) -> dict:
     if year is None:
         for d in art.findall("ArticleDate"):
             y = _leaf(d.find("Year"))
-            if y and y.isdigit():
+            if y and y.isdecimal():
                 year = int(y)
                 break
 

@@ -11,6 +11,7 @@ import contextlib
 import csv
 import gc
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -46,34 +47,35 @@ def gc_paused():
             gc.enable()
 
 
+_QUOTED_TEXT = re.compile(r'(?:[^"]+|"")*')  # a quoted cell's inside, to its closing quote
+
+
 def scan_line(line: str) -> tuple[list[int], int | None]:
     """Where each cell of one CSV line starts, and where its quoting first goes wrong.
 
     The second item is the offset of the first quote that closes a quoted cell without a
-    comma (or the end of the line) after it, or None when the quoting is sound.
+    comma (or the end of the line) after it, or None when the quoting is sound. A quote
+    opens a quoted cell only at the start of a cell; a cell whose quote is never closed
+    runs to the end of the line. The scanning is done by str.find and a regular
+    expression, so a line of millions of characters takes milliseconds.
     """
     offsets = [0]
     error = None
-    quoted = False
-    at_cell_start = True
-    i = 0
-    while i < len(line):
-        ch = line[i]
-        if quoted:
-            if ch == '"':
-                if line[i + 1: i + 2] == '"':
-                    i += 1
-                else:
-                    quoted = False
-                    if error is None and line[i + 1: i + 2] not in ("", ","):
-                        error = i
-        elif ch == '"' and at_cell_start:
-            quoted = True
-        elif ch == ",":
-            offsets.append(i + 1)
-        at_cell_start = not quoted and ch == ","
-        i += 1
-    return offsets, error
+    start = 0
+    while True:
+        end = start
+        if line.startswith('"', start):
+            closing = _QUOTED_TEXT.match(line, start + 1).end()
+            if closing == len(line):
+                return offsets, error
+            end = closing + 1
+            if error is None and line[end: end + 1] not in ("", ","):
+                error = closing
+        comma = line.find(",", end)
+        if comma < 0:
+            return offsets, error
+        start = comma + 1
+        offsets.append(start)
 
 
 def cell_offsets(line: str) -> list[int]:
@@ -85,6 +87,37 @@ def quote_error_offset(line: str) -> int:
     """Offset of the first quote that ends a quoted cell too early (0 when none)."""
     error = scan_line(line)[1]
     return 0 if error is None else error
+
+
+LINE_BREAK_BYTES = re.compile(rb"\r\n|\r|\n")
+WIDE_BOMS = ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"),
+             (b"\xff\xfe", "UTF-16"), (b"\xfe\xff", "UTF-16"))
+
+
+def wide_encoding(data: bytes) -> str | None:
+    """How data shows it is UTF-16 or UTF-32 rather than UTF-8, or None.
+
+    Either it starts with their byte-order mark, or every other byte of its start is
+    NUL (and no byte between them is), as UTF-16 writes ASCII text.
+    """
+    for bom, name in WIDE_BOMS:
+        if data.startswith(bom):
+            return f"{name} (it starts with a {name} byte-order mark)"
+    head = data[:256]
+    for nul, text in ((head[0::2], head[1::2]), (head[1::2], head[0::2])):
+        if len(head) >= 4 and not nul.strip(b"\0") and 0 not in text:
+            return "UTF-16 (every other byte is NUL)"
+    return None
+
+
+def _legacy_hint(byte: int) -> str:
+    """What a byte that is not UTF-8 means in Windows-1252 (whose printable characters
+    include Latin-1's), the usual encoding of such files, if it means anything."""
+    try:
+        char = bytes([byte]).decode("cp1252")
+    except UnicodeDecodeError:
+        return ""
+    return f", which is {char!r} in Windows-1252"
 
 
 def _parse_one_row_per_line(lines: list[str]) -> list[list[str]] | None:
@@ -174,12 +207,12 @@ class CsvFile:
             self.problem(1, 1, "file starts with a byte-order mark (BOM); save it as "
                          "UTF-8 without BOM")
             data = data[len(BOM):]
-        text = self._decode(data)
-        if "\r" in text:
-            line = text.count("\n", 0, text.index("\r")) + 1
-            self.problem(line, len(text[: text.index("\r")].rsplit("\n", 1)[-1]) + 1,
-                         "line ends in a carriage return (CRLF); use LF line endings")
-            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        wide = wide_encoding(data)
+        if wide:
+            self.problem(1, 1, f"file is {wide}, not UTF-8; save it as UTF-8")
+            return
+        text = self._line_endings(self._decode(data))
+        self._check_nul(text)
         if not text.strip():
             self.problem(1, 1, "file is empty (expected a header row)")
             return
@@ -190,18 +223,42 @@ class CsvFile:
         self._parse(lines)
 
     def _decode(self, data: bytes) -> str:
+        """The text of data; a problem for the first byte of each line that is not UTF-8."""
         try:
             return data.decode("utf-8")
         except UnicodeDecodeError:
             pass
-        for number, raw in enumerate(data.split(b"\n"), start=1):
+        for number, raw in enumerate(LINE_BREAK_BYTES.split(data), start=1):
             try:
                 raw.decode("utf-8")
             except UnicodeDecodeError as e:
                 column = len(raw[: e.start].decode("utf-8", "replace")) + 1
-                self.problem(number, column, f"not valid UTF-8 (byte 0x{raw[e.start]:02x}); "
-                             "save the file as UTF-8")
+                self.problem(number, column, f"not valid UTF-8 (byte 0x{raw[e.start]:02x})"
+                             f"{_legacy_hint(raw[e.start])}; save the file as UTF-8")
         return data.decode("utf-8", "replace")
+
+    def _line_endings(self, text: str) -> str:
+        """text with LF line endings; a problem at its first carriage return, if any."""
+        at = text.find("\r")
+        if at < 0:
+            return text
+        line_start = text.rfind("\n", 0, at) + 1
+        if text.startswith("\r\n", at):
+            message = "line ends in a carriage return (CRLF); use LF line endings"
+        else:
+            message = ("carriage return (CR) without a line feed: old Mac line endings, or "
+                       "a CR inside a cell; use LF line endings and no CR")
+        self.problem(text.count("\n", 0, at) + 1, at - line_start + 1, message)
+        return text.replace("\r\n", "\n").replace("\r", "\n")
+
+    def _check_nul(self, text: str) -> None:
+        """A problem for the first NUL character of each line that has one."""
+        if "\0" not in text:
+            return
+        for number, line in enumerate(text.split("\n"), start=1):
+            if "\0" in line:
+                self.problem(number, line.index("\0") + 1, "NUL character (byte 0x00): "
+                             "binary data or a stray control character; remove it")
 
     def _parse(self, lines: list[str]) -> None:
         rows = _parse_one_row_per_line(lines)
@@ -258,21 +315,42 @@ class CsvFile:
                     previous_end = reader.line_num
                     if last > first:
                         self.problem(first, 1, f"a quoted cell runs from line {first} to "
-                                     f"line {last}; is a closing quote missing?")
+                                     f"line {last}: a cell holds no line break (or is a "
+                                     "closing quote missing?)")
                         continue
                     parsed.append((first, cells))
                 start = len(lines)
             except csv.Error as e:
                 first = start + previous_end + 1
                 bad = start + max(reader.line_num, previous_end + 1)
-                if bad > first:
-                    self.problem(first, 1, f"a quoted cell runs from line {first} to line "
-                                 f"{bad} and ends in bad quoting; is a closing quote "
-                                 "missing?")
-                else:
-                    self._bad_quoting(bad, str(e))
+                self._unparsable(first, bad, str(e))
                 start = bad  # resume on the line after the bad one
         return parsed
+
+    def _unparsable(self, first: int, bad: int, reason: str) -> None:
+        """A problem for the row starting on line first that the csv module gave up on
+        at line bad, for reason."""
+        too_long = reason.startswith("field larger than field limit")
+        if bad > first:
+            how = (f"grows past {csv.field_size_limit():,} characters" if too_long
+                   else "ends in bad quoting")
+            self.problem(first, 1, f"a quoted cell runs from line {first} to line {bad} "
+                         f"and {how}; is a closing quote missing?")
+        elif too_long:
+            self._long_cell(bad)
+        else:
+            self._bad_quoting(bad, reason)
+
+    def _long_cell(self, line: int) -> None:
+        """A problem at the first cell of line longer than the csv module reads."""
+        text = self._lines[line - 1]
+        limit = csv.field_size_limit()
+        starts = cell_offsets(text)
+        lengths = [end - start for start, end in zip(starts, [s - 1 for s in starts[1:]]
+                                                      + [len(text)])]
+        cell = next((i for i, length in enumerate(lengths) if length > limit), 0)
+        self.problem(line, starts[cell] + 1, f"cell {cell + 1} is {lengths[cell]:,} "
+                     f"characters long; a cell holds at most {limit:,}")
 
     def _bad_quoting(self, line: int, reason: str) -> None:
         text = self._lines[line - 1] if line <= len(self._lines) else ""

@@ -1,9 +1,9 @@
 """Citation export: which works (selections) and how they are written (formats).
 
 One conversion turns a `sources` row into a CSL-JSON item; BibTeX (written by
-bibtexparser, text encoded by pylatexenc), RIS (written by rispy) and CSL-JSON are all
-made from that item, and the formatted styles (kb/citeproc.py) render it. Selections
-return numbered entries: the works in the order a reader meets them.
+bibtexparser, LaTeX's special characters escaped), RIS (written by rispy) and CSL-JSON
+are all made from that item, and the formatted styles (kb/citeproc.py) render it.
+Selections return numbered entries: the works in the order a reader meets them.
 
 Conventions a reader of the exports should know:
 - "Surname Initials" names become family + given initials ("Rossi RE" -> Rossi, R. E.);
@@ -111,32 +111,31 @@ LATEX_SPECIALS = {"&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
                   "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
                   "^": r"\textasciicircum{}", "\\": r"\textbackslash{}"}
 _LATEX_SPECIAL = re.compile("[" + re.escape("".join(LATEX_SPECIALS)) + "]")
-_latex = None
+# LaTeX prints -- and --- as dashes and '' as a closing double quote; an empty group
+# between the characters keeps them as typed
+_LIGATURE = re.compile(r"(?<=-)(?=-)|(?<=')(?=')")
 
 
 def latex(text: str) -> str:
-    """Text with LaTeX's special characters escaped (by pylatexenc, only when needed)."""
-    return _latex_encoder().unicode_to_latex(text) if _LATEX_SPECIAL.search(text) else text
+    """Text with LaTeX's special characters escaped and its ligatures broken, so that
+    LaTeX prints every character as it is typed. (pylatexenc's encoder, configured to
+    escape only these, would also normalise the text to NFC, changing characters such
+    as CJK compatibility ideographs.)"""
+    text = _LATEX_SPECIAL.sub(lambda special: LATEX_SPECIALS[special.group()], text)
+    return _LIGATURE.sub("{}", text) if "--" in text or "''" in text else text
 
 
-def _latex_encoder():
-    """pylatexenc's encoder (bibtexparser's own), told to escape only LATEX_SPECIALS."""
-    global _latex
-    if _latex is None:
-        from pylatexenc.latexencode import (RULE_DICT, UnicodeToLatexConversionRule,
-                                            UnicodeToLatexEncoder)
-        rule = UnicodeToLatexConversionRule(
-            RULE_DICT, {ord(c): latex for c, latex in LATEX_SPECIALS.items()})
-        _latex = UnicodeToLatexEncoder(conversion_rules=[rule], unknown_char_policy="keep",
-                                       unknown_char_warning=False,
-                                       replacement_latex_protection="none")
-    return _latex
+# what BibTeX would read as the end of a family name: a comma, or "and" between names
+_NAME_BREAK = re.compile(r",|(?:^|\s)and(?:\s|$)", re.IGNORECASE)
 
 
 def _bibtex_name(name: dict, encode) -> str:
     if "literal" in name:
         return "others" if name["literal"] == ET_AL else "{" + encode(name["literal"]) + "}"
-    return f"{encode(name['family'])}, {encode(name['given'])}"
+    family = encode(name["family"])
+    if _NAME_BREAK.search(family):
+        family = "{" + family + "}"
+    return f"{family}, {encode(name['given'])}"
 
 
 def to_bibtex(items: list[dict]) -> str:
@@ -172,7 +171,7 @@ def to_bibtex(items: list[dict]) -> str:
             add("year", str(item["issued"]["date-parts"][0][0]), raw=True)
         add("volume", item.get("volume"))
         add("number", item.get("issue"))
-        add("pages", (item.get("page") or "").replace("-", "--"))
+        add("pages", encode(item.get("page") or "").replace("-", "--"), raw=True)
         add("doi", item.get("DOI"), raw=True)
         add("pmid", item.get("PMID"), raw=True)
         add("pmcid", item.get("PMCID"), raw=True)

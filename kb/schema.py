@@ -13,9 +13,11 @@ KEY = r"[a-z][a-z0-9_-]*"
 CLAIM_ID = r"[a-z0-9][a-z0-9_-]*"
 PMID = r"[1-9][0-9]{0,8}"
 PMCID = r"PMC[1-9][0-9]{0,8}"
-DOI = r"10\.[0-9]{4,9}/[^\s]+"
+# no braces or backslashes: a BibTeX doi field is verbatim, and they would end it
+DOI = r"10\.[0-9]{4,9}/[^\s{}\\]+"
 TERM = r"[a-z0-9][a-z0-9._/%-]*"
-CITES = r"[1-9][0-9]*(-[1-9][0-9]*)?(,[1-9][0-9]*(-[1-9][0-9]*)?)*"
+REF_NUMBER = r"[1-9][0-9]{0,5}"  # an entry of a printed reference list: 1 to 999999
+CITES = rf"{REF_NUMBER}(-{REF_NUMBER})?(,{REF_NUMBER}(-{REF_NUMBER})?)*"
 SEED_FILE = r"[0-9]{3}_[0-9a-f]{16}\.txt"
 VERIFIED_ITEM = rf"(pubmed|{SEED_FILE}|https?://[^\s;]+)"
 VERIFIED_SEPARATOR = " ; "
@@ -34,6 +36,9 @@ class Field:
     pattern: str | None = None  # a regular expression the whole value must match
     vocabulary: str | None = None  # the vocabulary.csv field that lists allowed values
     example: str = ""
+    # free text in sentences, which may start with any character; other cells may not
+    # start as a spreadsheet formula does (=, +, -, @), unless they are numbers
+    prose: bool = False
 
 
 @dataclass(frozen=True)
@@ -82,7 +87,7 @@ REFERENCES = DataFile(
               example="PMC5403743"),
         Field("doi", "Digital Object Identifier, bare (no https://doi.org/).", pattern=DOI,
               example="10.3748/wjg.v23.i15.2640"),
-        Field("title", "Title of the work as published."),
+        Field("title", "Title of the work as published.", prose=True),
         Field("authors", "Authors in order, 'Surname Initials; ...'; a final 'et al.' "
               "marks a list known only in part.", pattern=r"[^;\n]+(; [^;\n]+)*", example="Rossi RE; Massironi S"),
         Field("journal", "Journal (full name), or the book a chapter appears in; "
@@ -100,7 +105,7 @@ REFERENCES = DataFile(
         Field("pub_type", "Kind of publication (controlled vocabulary).", required=True,
               vocabulary="pub_type"),
         VERIFIED_FROM,
-        Field("notes", "Curator's notes: what is not verified, caveats."),
+        Field("notes", "Curator's notes: what is not verified, caveats.", prose=True),
     ),
 )
 
@@ -115,11 +120,11 @@ CITATIONS = DataFile(
         Field("citing_key", "The work whose reference list this entry belongs to.",
               required=True, pattern=KEY),
         Field("ref_number", "The entry's number in that reference list.", type="integer",
-              required=True, pattern=r"[1-9][0-9]*"),
+              required=True, pattern=REF_NUMBER),
         Field("cited_key", "The cited work; blank while it is not known.", pattern=KEY),
-        Field("cited_as", "The entry as the review prints it, abbreviated."),
+        Field("cited_as", "The entry as the review prints it, abbreviated.", prose=True),
         VERIFIED_FROM,
-        Field("notes", "Curator's notes."),
+        Field("notes", "Curator's notes.", prose=True),
     ),
 )
 
@@ -136,7 +141,8 @@ CLAIMS = DataFile(
         Field("locator", "Where in the source: section, paragraph, figure.", required=True),
         Field("cites", "The source's reference numbers the claim rests on, e.g. 10 or 11-15.",
               pattern=CITES),
-        Field("statement", "The claim in our own words, with its numbers.", required=True),
+        Field("statement", "The claim in our own words, with its numbers.", required=True,
+              prose=True),
         Field("kind", "quantitative (has a number) or qualitative.", required=True,
               pattern="quantitative|qualitative"),
         Field("population", "Who the claim is about (its denominator).", vocabulary="population"),
@@ -154,7 +160,8 @@ CLAIMS = DataFile(
               pattern=CLAIM_ID),
         VERIFIED_FROM,
         Field("curator", "Who wrote the row.", required=True),
-        Field("notes", "Curator's notes: approximations, denominators, caveats."),
+        Field("notes", "Curator's notes: approximations, denominators, caveats.",
+              prose=True),
     ),
 )
 
@@ -179,7 +186,7 @@ VOCABULARY = DataFile(
         Field("field", "Which column the term is for.", required=True,
               pattern="|".join(VOCABULARY_FIELDS)),
         Field("term", "The term.", required=True),
-        Field("definition", "What the term means.", required=True),
+        Field("definition", "What the term means.", required=True, prose=True),
         Field("broader", "A term of the same field that includes this one (a "
               "population's wider denominator, e.g. gep-nen within nen).",
               example="nen"),

@@ -8,11 +8,13 @@ column so that a million-row file stays quick.
 from __future__ import annotations
 
 import datetime
+import math
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Iterator
 
 from rapidfuzz import process
 
@@ -20,9 +22,18 @@ from . import match, pubmed_cache, schema
 from .csvfile import CsvFile, Problem, gc_paused
 
 INTEGER = r"-?[0-9]+"
-REAL = r"-?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?"
+UNSIGNED_REAL = r"([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?"
+REAL = rf"-?{UNSIGNED_REAL}"
+INT64 = (-2**63, 2**63 - 1)  # the whole numbers SQLite holds
+LONG_INTEGER = re.compile(r"^-?[0-9]{19,}$", re.M)  # candidates beyond INT64
+LONG_REAL = re.compile(r"^.*[eE]\+?[0-9]{3,}$|^.{300,}$", re.M)  # candidates for inf
+# A cell starting so is run as a formula by a spreadsheet opening the file (CSV
+# injection), unless it is a plain number. The other triggers are refused anyway: a
+# leading tab as space around a value, a carriage return anywhere (kb/csvfile.py).
+FORMULA = re.compile(rf"^(?![-+]{UNSIGNED_REAL}$)[=+\-@]", re.M)
 TYPE_PATTERNS = {"integer": INTEGER, "real": REAL}
 TYPE_NAMES = {"integer": "a whole number", "real": "a number"}
+CITES = re.compile(schema.CITES)
 TITLE_DUPLICATE_SCORE = 95  # rapidfuzz ratio on normalised titles, same year
 
 
@@ -44,6 +55,11 @@ class Dataset:
         citations = self["citations.csv"]
         return dict(zip(zip(citations.column("citing_key"), citations.column("ref_number")),
                         citations.column("cited_key")))
+
+    @cached_property
+    def list_sizes(self) -> Counter[str]:
+        """citing_key -> how many entries of its reference list citations.csv holds."""
+        return Counter(citing for citing, _ in self.reference_lists)
 
     @property
     def ok(self) -> bool:
@@ -107,7 +123,7 @@ def _check_header(f: CsvFile, spec: schema.DataFile) -> bool:
     for name in f.header:
         if name not in spec.columns:
             line, column = f.header_location(name)
-            f.problem(line, column, f"unknown column {name!r}; {spec.name} has: "
+            f.problem(line, column, f"unknown column {_shown(name)}; {spec.name} has: "
                       + ", ".join(spec.columns))
     if missing:
         f.problem(1, 1, "missing column" + ("s " if len(missing) > 1 else " ")
@@ -141,49 +157,96 @@ def _check_cells(f: CsvFile, spec: schema.DataFile,
                  vocabulary: dict[str, set[str]] | None) -> None:
     """Per-cell rules, column by column; vocabulary is None when it could not be read."""
     for fld in spec.fields:
-        values = f.column(fld.name)
-        joined = "\n".join(values)
+        for row, message in _column_problems(fld, f.column(fld.name), vocabulary):
+            f.problem(*f.location(row, fld.name), message)
 
-        def report(row: int, message: str, name: str = fld.name) -> None:
-            f.problem(*f.location(row, name), message)
 
-        for row in _rows_with_spaces_around(values):
-            report(row, f"{fld.name}: remove the spaces around {values[row]!r}")
-        if fld.required and not all(values):
+def _column_problems(fld: schema.Field, values: tuple[str, ...],
+                     vocabulary: dict[str, set[str]] | None) -> Iterator[tuple[int, str]]:
+    """(row, message) for every cell of one column that breaks a rule; a cell that is not
+    of the column's form (type, pattern, vocabulary) gets no formula message besides."""
+    joined = "\n".join(values)
+    for row in _rows_with_spaces_around(values):
+        yield row, f"{fld.name}: remove the spaces around {_shown(values[row])}"
+    if fld.required and not all(values):
+        yield from ((row, f"{fld.name} is required") for row, value in enumerate(values)
+                    if not value)
+    wrong: set[int] = set()
+    if fld.type in TYPE_PATTERNS:
+        wrong.update(_rows_matching(joined, _not_matching(TYPE_PATTERNS[fld.type])))
+        yield from ((row, f"{fld.name} must be {TYPE_NAMES[fld.type]}, not "
+                     f"{_shown(values[row])}") for row in sorted(wrong))
+        yield from _out_of_range(fld, values, joined, wrong)
+    if fld.pattern:
+        for row in _rows_matching(joined, _not_matching(fld.pattern)):
+            if row not in wrong:
+                wrong.add(row)
+                yield row, (f"{fld.name} {_shown(values[row])} is not valid: "
+                            f"{_pattern_hint(fld)}")
+    if fld.vocabulary and vocabulary is not None:
+        allowed = vocabulary.get(fld.vocabulary, set())
+        if set(values) - allowed - {""}:
             for row, value in enumerate(values):
-                if not value:
-                    report(row, f"{fld.name} is required")
-        mistyped: set[int] = set()
-        if fld.type in TYPE_PATTERNS:
-            mistyped = set(_rows_matching(joined, _not_matching(TYPE_PATTERNS[fld.type])))
-            for row in sorted(mistyped):
-                report(row, f"{fld.name} must be {TYPE_NAMES[fld.type]}, "
-                       f"not {values[row]!r}")
-        if fld.pattern:
-            for row in _rows_matching(joined, _not_matching(fld.pattern)):
-                if row not in mistyped:
-                    report(row, f"{fld.name} {values[row]!r} is not valid: "
-                           f"{_pattern_hint(fld)}")
-        if fld.vocabulary and vocabulary is not None:
-            allowed = vocabulary.get(fld.vocabulary, set())
-            unknown = set(values) - allowed - {""}
-            if unknown:
-                for row, value in enumerate(values):
-                    if value in unknown:
-                        report(row, f"{fld.name} {value!r} is not {_a(fld.vocabulary)} "
-                               "term in vocabulary.csv" + _suggest(value, allowed))
+                if value and value not in allowed:
+                    wrong.add(row)
+                    yield row, (f"{fld.name} {_shown(value)} is not "
+                                f"{_a(fld.vocabulary)} term in vocabulary.csv"
+                                + _suggest(value, allowed))
+    if not fld.prose:
+        for row in _rows_matching(joined, FORMULA):
+            if row not in wrong:
+                yield row, (f"{fld.name} {_shown(values[row])} starts with "
+                            f"{values[row][0]!r}, so a spreadsheet would run it as a "
+                            "formula; reword it (only numbers, like -0.5, may start so)")
+
+
+def _out_of_range(fld: schema.Field, values: tuple[str, ...], joined: str,
+                  wrong: set[int]) -> Iterator[tuple[int, str]]:
+    """Numbers of the right form that the database cannot hold: whole numbers beyond
+    SQLite's 64 bits, numbers beyond a float's range. Rows in wrong are left alone."""
+    if fld.type == "integer":
+        for row in _rows_matching(joined, LONG_INTEGER):
+            if not _fits_int64(values[row]):
+                yield row, (f"{fld.name} {_shown(values[row])} is too large: a whole "
+                            f"number has at most 19 digits and lies between {INT64[0]} "
+                            f"and {INT64[1]}")
+    elif fld.type == "real":
+        for row in _rows_matching(joined, LONG_REAL):
+            if row not in wrong and math.isinf(float(values[row])):
+                yield row, f"{fld.name} {_shown(values[row])} is too large to be a number"
+
+
+def _whole(text: str) -> int | None:
+    """The whole number text holds, or None when it is not one the database holds (those
+    are reported by _column_problems)."""
+    return int(text) if re.fullmatch(INTEGER, text) and _fits_int64(text) else None
+
+
+def _fits_int64(text: str) -> bool:
+    digits = text.lstrip("-")
+    return len(digits) < 19 or (len(digits) == 19 and INT64[0] <= int(text) <= INT64[1])
+
+
+def _shown(value: str, limit: int = 60) -> str:
+    """value quoted for a message, cut short (saying how long it is) when it is long."""
+    if len(value) <= limit:
+        return repr(value)
+    return f"{value[:limit]!r}... ({len(value):,} characters)"
 
 
 def _a(word: str) -> str:
-    return ("an " if word[:1] in "aeiou" else "a ") + word
+    """'an outcome', 'a measure', 'a unit' (every u of our field names sounds 'you')."""
+    return ("an " if word[:1] in "aeio" else "a ") + word
 
 
 def _pattern_hint(fld: schema.Field) -> str:
     hints = {
         "pmid": "a PMID is digits only, e.g. 28487601",
         "pmcid": "a PMCID looks like PMC5403743",
-        "doi": "a bare DOI looks like 10.3748/wjg.v23.i15.2640 (no https://doi.org/)",
+        "doi": "a bare DOI looks like 10.3748/wjg.v23.i15.2640 (no https://doi.org/, no "
+        "spaces, braces or backslashes)",
         "cites": "reference numbers like 10, 11-15 or 7,9 (no spaces)",
+        "ref_number": "an entry's number in the list, 1 to 999999",
         "verified_from": "seed file names (000_dc62262bcde70ad5.txt), page addresses "
         "(https://...) or 'pubmed', separated by ' ; '",
         "kind": "quantitative or qualitative",
@@ -208,7 +271,7 @@ def _check_unique(f: CsvFile, spec: schema.DataFile) -> None:
         if key in first:
             shown = ", ".join(key)
             f.problem(*f.location(row, spec.key[-1]),
-                      f"duplicate {'/'.join(spec.key)} {shown!r}; first on line "
+                      f"duplicate {'/'.join(spec.key)} {_shown(shown)}; first on line "
                       f"{f.line_numbers[first[key]]}")
         else:
             first[key] = row
@@ -219,8 +282,8 @@ def _check_terms(f: CsvFile) -> None:
     slug = re.compile(schema.TERM)
     for row, (fld, term) in enumerate(zip(f.column("field"), f.column("term"))):
         if fld != "unit" and term and not slug.fullmatch(term):
-            f.problem(*f.location(row, "term"), f"{fld} term {term!r} is not a lowercase "
-                      "slug (letters, digits and . _ / % -)")
+            f.problem(*f.location(row, "term"), f"{fld} term {_shown(term)} is not a "
+                      "lowercase slug (letters, digits and . _ / % -)")
 
 
 def _check_broader(f: CsvFile) -> None:
@@ -232,8 +295,9 @@ def _check_broader(f: CsvFile) -> None:
         if not b:
             continue
         if (fld, b) not in known:
-            f.problem(*f.location(row, "broader"), f"broader {b!r} is not {_a(fld)} term "
-                      "in vocabulary.csv" + _suggest(b, {t for g, t in known if g == fld}))
+            f.problem(*f.location(row, "broader"), f"broader {_shown(b)} is not {_a(fld)} "
+                      "term in vocabulary.csv"
+                      + _suggest(b, {t for g, t in known if g == fld}))
             continue
         seen, current = {term}, b
         while current is not None and current not in seen:
@@ -264,7 +328,7 @@ def _check_references(dataset: Dataset) -> None:
                 continue
             for row, value in enumerate(values):
                 if value and value not in known:
-                    f.problem(*f.location(row, column), f"{column} {value!r} is not "
+                    f.problem(*f.location(row, column), f"{column} {_shown(value)} is not "
                               f"{_a(target_column)} in {target_file}"
                               + _suggest(value, known))
 
@@ -280,28 +344,52 @@ def parse_cites(cites: str) -> list[int]:
 
 def _check_cites(dataset: Dataset) -> None:
     claims = dataset["claims.csv"]
-    listed = dataset.reference_lists
-    pattern = re.compile(schema.CITES)
+    listed, sizes = dataset.reference_lists, dataset.list_sizes
     for row, (source, cites) in enumerate(zip(claims.column("source_key"),
                                                 claims.column("cites"))):
-        if not cites or not pattern.fullmatch(cites):
-            continue
-        for part in cites.split(","):
-            low, _, high = part.partition("-")
-            if high and int(high) <= int(low):
-                claims.problem(*claims.location(row, "cites"),
-                               f"cites range {part!r} runs backwards")
-        missing = [n for n in parse_cites(cites) if (source, str(n)) not in listed]
-        if missing:
-            claims.problem(*claims.location(row, "cites"),
-                           f"cites {', '.join(map(str, missing))} but citations.csv "
-                           f"has no such entry in the reference list of {source!r}")
+        if cites and CITES.fullmatch(cites):
+            for message in _cites_problems(cites, source, listed, sizes[source]):
+                claims.problem(*claims.location(row, "cites"), message)
+
+
+def _cites_problems(cites: str, source: str, listed: dict[tuple[str, str], str],
+                    size: int) -> Iterator[str]:
+    """What is wrong with well-formed cites of a claim stated in source, whose
+    reference list has size entries in citations.csv (listed)."""
+    for part, low, high in _ranges(cites):
+        if "-" in part and high <= low:
+            yield f"cites range {part!r} runs backwards"
+        elif high - low >= max(size, 1):
+            yield (f"cites range {part!r} spans {high - low + 1:,} numbers, but "
+                   f"citations.csv has only {size} entries in the reference list of "
+                   f"{source!r}")
+    missing = [n for n in _cited_numbers(cites, size) if (source, str(n)) not in listed]
+    if missing:
+        yield (f"cites {', '.join(map(str, missing))} but citations.csv has no such entry "
+               f"in the reference list of {source!r}")
+
+
+def _ranges(cites: str) -> list[tuple[str, int, int]]:
+    """'7-9,12' -> [('7-9', 7, 9), ('12', 12, 12)], for well-formed cites."""
+    ranges = []
+    for part in cites.split(","):
+        low, _, high = part.partition("-")
+        ranges.append((part, int(low), int(high or low)))
+    return ranges
+
+
+def _cited_numbers(cites: str, size: int) -> list[int]:
+    """The numbers of well-formed cites, leaving out every range that spans more numbers
+    than a reference list of size entries holds: it cannot be right, and spelling out
+    1-999999 for every claim would take long."""
+    return [n for _, low, high in _ranges(cites) if high - low < max(size, 1)
+            for n in range(low, high + 1)]
 
 
 def _check_derived_from(dataset: Dataset) -> None:
     claims = dataset["claims.csv"]
     source_of = dict(zip(claims.column("id"), claims.column("source_key")))
-    cited_works = dataset.reference_lists
+    cited_works, sizes = dataset.reference_lists, dataset.list_sizes
     for row, (claim_id, source, cites, derived) in enumerate(zip(
             claims.column("id"), claims.column("source_key"), claims.column("cites"),
             claims.column("derived_from"))):
@@ -311,8 +399,8 @@ def _check_derived_from(dataset: Dataset) -> None:
             claims.problem(*claims.location(row, "derived_from"),
                            "a claim cannot be derived from itself")
             continue
-        works = {cited_works.get((source, str(n)))
-                 for n in (parse_cites(cites) if re.fullmatch(schema.CITES, cites) else [])}
+        numbers = _cited_numbers(cites, sizes[source]) if CITES.fullmatch(cites) else []
+        works = {cited_works.get((source, str(n))) for n in numbers}
         if source_of[derived] not in works:
             claims.problem(*claims.location(row, "derived_from"),
                            f"derived_from {derived!r} is stated in "
@@ -354,14 +442,16 @@ def _check_numbers(claims: CsvFile) -> None:
             for column, number in zip(("value", "low", "high"), (value, low, high)):
                 if number is not None and not 0 <= number <= 100:
                     report(column, f"{column} {cells[column]} is a percentage outside 0-100")
-        if cells["n"] and cells["n"].lstrip("-").isdigit() and int(cells["n"]) <= 0:
+        n = _whole(cells["n"])
+        if n is not None and n <= 0:
             report("n", f"n must be a positive number of patients, not {cells['n']}")
 
 
 def _check_years(references: CsvFile) -> None:
     last = datetime.date.today().year + 1
     for row, year in enumerate(references.column("year")):
-        if year.isdigit() and not schema.MIN_YEAR <= int(year) <= last:
+        number = _whole(year)
+        if number is not None and not schema.MIN_YEAR <= number <= last:
             references.problem(*references.location(row, "year"),
                                f"year {year} is outside {schema.MIN_YEAR}-{last}")
 
