@@ -120,7 +120,7 @@ class Client:
                     raise EntrezError(f"{utility}: NCBI answered HTTP {e.code} {e.reason}")
                 last = f"HTTP {e.code}"
                 retry_after = e.headers.get("Retry-After") if e.headers else None
-                if retry_after and retry_after.isdigit():
+                if retry_after and retry_after.isdecimal():
                     wait = max(wait, float(retry_after))
             except (urllib.error.URLError, OSError) as e:
                 if _unreachable(e):
@@ -220,8 +220,9 @@ def parse_citmatch(body: bytes) -> dict[str, str]:
     found = {}
     for line in body.decode("utf-8", "replace").splitlines():
         parts = line.split("|")
-        if len(parts) >= 7 and parts[6].strip().isdigit():
-            found[parts[5]] = parts[6].strip()
+        pmid = parts[6].strip() if len(parts) >= 7 else ""
+        if pmid.isascii() and pmid.isdigit():
+            found[parts[5]] = pmid
     return found
 
 

@@ -1,22 +1,34 @@
 """Build the SQLite database from the data files: offline, from scratch, atomically.
 
-The database is written to a temporary file beside the target and renamed over it only
-when complete, so a failed build leaves the previous database as it was.
+The database is written to a temporary file beside the target, fsync'ed, and renamed
+over it only when complete, so a failed or killed build leaves the previous database as
+it was (and a server reading it undisturbed), and a power cut just after the rename
+cannot leave a database whose pages never reached the disk. (The fsync costs 50-60 ms
+for a 74 MiB database built in 5.3 s: about 1 %.) A build killed part-way leaves its
+temporary file (`.kb.db.<pid>.<random>.tmp`); the next build of the same database
+removes it, and leaves alone those of builds still running.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import sqlite3
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
 import sqlite_utils
+
+from ingest.cache import remove_abandoned, temporary_beside, unwritable
 
 from . import evidence, pubmed_cache, schema
 from .csvfile import gc_paused
 from .validate import Dataset, load, parse_cites
 
 ET_AL = "et al."
+SQLITE_IO_ERRORS = {8: "the file is read-only", 10: "disk I/O error",
+                    13: os.strerror(errno.ENOSPC), 14: "unable to open the file"}
 
 
 class InvalidData(Exception):
@@ -27,26 +39,102 @@ class InvalidData(Exception):
         super().__init__(f"{len(self.problems)} problem(s) in the data files")
 
 
+class CannotWrite(Exception):
+    """The database could not be written; the message is one line for the user."""
+
+    def __init__(self, db_path: Path, reason: str):
+        kept = ("the previous database is unchanged" if db_path.exists()
+                else "no database was written")
+        super().__init__(f"cannot write {db_path}: {reason}; {kept}")
+
+
 def build(db_path: Path | str, data_dir: Path | str) -> dict[str, int]:
     """Validate data_dir and build db_path from it; returns row counts per table."""
     db_path = Path(db_path)
+    check_writable(db_path)  # before validating, which takes a while
     dataset = load(data_dir)
     if not dataset.ok:
         raise InvalidData(dataset)
-    tmp = db_path.with_name(f".{db_path.name}.tmp-{os.getpid()}")
-    tmp.unlink(missing_ok=True)
-    try:
-        with gc_paused():
-            counts = _write(tmp, dataset)
-        os.replace(tmp, db_path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with _writing(db_path):
+        remove_abandoned(db_path.parent, db_path.name)
+        tmp = temporary_beside(db_path)
+        try:
+            with gc_paused():
+                counts = _write(tmp, dataset)
+            _sync(tmp)
+            os.replace(tmp, db_path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+    _sync_folder(db_path.parent)
     return counts
+
+
+def check_writable(db_path: Path) -> None:
+    """Raise CannotWrite when db_path's folder is missing or cannot be written."""
+    folder = db_path.absolute().parent
+    if not folder.is_dir():
+        raise CannotWrite(db_path, "its folder does not exist")
+    reason = unwritable(folder)
+    if reason:
+        raise CannotWrite(db_path, f"its folder is not writable ({reason})")
+
+
+@contextmanager
+def _writing(db_path: Path) -> Iterator[None]:
+    """Errors of the file system (a full disk, a failing device) as CannotWrite."""
+    try:
+        yield
+    except OSError as e:
+        raise CannotWrite(db_path, e.strerror or str(e)) from e
+    except sqlite3.Error as e:
+        reason = _sqlite_io_error(e)
+        if reason is None:
+            raise
+        raise CannotWrite(db_path, reason) from e
+
+
+def _sqlite_io_error(error: sqlite3.Error) -> str | None:
+    """What a SQLite error says about the file system, or None when it is not about it."""
+    code = getattr(error, "sqlite_errorcode", None)  # Python 3.11+
+    if code is not None:
+        return SQLITE_IO_ERRORS.get(code & 0xFF)
+    if "disk is full" in str(error):
+        return SQLITE_IO_ERRORS[13]
+    return None
+
+
+def _sync(path: Path) -> None:
+    """Make path's bytes durable before it is renamed over the database."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the rename in folder durable, where the system can (not Windows, nor some
+    network file systems). Best effort: the new database is in place either way."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError:
+        pass
 
 
 def _write(path: Path, dataset: Dataset) -> dict[str, int]:
     db = sqlite_utils.Database(path)
+    try:
+        return _fill(db, dataset)
+    finally:
+        db.conn.close()
+
+
+def _fill(db: sqlite_utils.Database, dataset: Dataset) -> dict[str, int]:
     db.execute("pragma journal_mode = off")
     db.execute("pragma synchronous = off")
     for table in schema.TABLES:
@@ -83,7 +171,6 @@ def _write(path: Path, dataset: Dataset) -> dict[str, int]:
     for name, sql in schema.VIEWS.items():
         db.create_view(name, sql.strip())
     db.execute("analyze")
-    db.conn.close()
     return counts
 
 

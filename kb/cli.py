@@ -93,9 +93,10 @@ def build(db: Path, data_dir: Path):
         _report(e.problems)
         click.echo(f"{db} not built: fix the data first", err=True)
         sys.exit(1)
+    except build_module.CannotWrite as e:
+        _fail("build", str(e))
     except (OSError, sqlite3.Error) as e:
-        click.echo(f"{db} not built: {e}", err=True)
-        sys.exit(1)
+        _fail("build", f"{db} not built: {e}")
     summary = ", ".join(f"{n} {t}" for t, n in counts.items())
     click.echo(f"built {db}: {summary}")
 
@@ -121,6 +122,8 @@ def _ensure_built(db: Path, data_dir: Path) -> None:
         _report(e.problems)
         click.echo(f"{db} not built: fix the data first", err=True)
         sys.exit(1)
+    except build_module.CannotWrite as e:
+        _fail("build", str(e))
 
 
 @cli.command()
@@ -166,21 +169,62 @@ def _cache(data_dir: Path):
     return Cache(data_dir / "pubmed")
 
 
-def _network_errors(fn):
-    """Unreachable or failing E-utilities: one clear line, exit status 2."""
+def _fail(command: str, message: str, status: int = 1):
+    """Stop kb COMMAND with one line on standard error."""
+    click.echo(f"kb {command}: {message}", err=True)
+    sys.exit(status)
+
+
+def _refuse_unwritable(command: str, *folders: Path) -> None:
+    """Stop before any request when a folder the command writes into cannot be written."""
+    from ingest.cache import unwritable
+
+    for folder in folders:
+        reason = unwritable(folder)
+        if reason:
+            _fail(command, f"cannot write to {folder}/: {reason}; nothing was fetched or "
+                  "changed")
+
+
+def _fetch_errors(fn):
+    """What stops kb fetch or kb resolve part-way, as one clear line: unreachable or
+    failing E-utilities (exit status 2), a file that cannot be written (exit status 1)."""
     import functools
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        from ingest.cache import CannotWrite
         from ingest.entrez import EntrezError
 
         try:
             return fn(*args, **kwargs)
         except EntrezError as e:
-            click.echo(f"kb {fn.__name__}: {e}; nothing more was changed", err=True)
-            sys.exit(2)
+            _fail(fn.__name__, f"{e}; nothing more was changed", status=2)
+        except CannotWrite as e:
+            _fail(fn.__name__, f"cannot write {e.filename}: {e.strerror}; nothing "
+                  "half-written is left, and the records saved before it are kept")
 
     return wrapper
+
+
+def _load(cache, paths: list[Path], outcome) -> None:
+    """kb fetch --load: each file's records are all saved, or none of them."""
+    from ingest import pubmed
+    from ingest.cache import CannotWrite
+
+    from . import fetch as fetching
+
+    for path in paths:
+        try:
+            fetching.load_files(cache, [path], outcome)
+        except pubmed.PubmedParseError as e:
+            _fail("fetch", f"{e}; nothing from that file was saved")
+        except CannotWrite as e:
+            _fail("fetch", f"cannot write {e.filename}: {e.strerror}; nothing from {path} "
+                  "was saved")
+        except OSError as e:
+            _fail("fetch", f"cannot read {path}: {e.strerror or e}; nothing from that file "
+                  "was saved")
 
 
 @cli.command()
@@ -199,7 +243,7 @@ def _network_errors(fn):
               help="Ingest a saved efetch answer or a PubMed baseline/update file "
               "(.xml or .xml.gz); no network.")
 @click.option("--refresh", is_flag=True, help="Fetch again records already cached.")
-@_network_errors
+@_fetch_errors
 def fetch(data_dir, pmids, query, refs_of, cited_by, missing, load, refresh):
     """Fetch PubMed records into the raw cache data/pubmed/ (the only network step).
 
@@ -207,7 +251,7 @@ def fetch(data_dir, pmids, query, refs_of, cited_by, missing, load, refresh):
 
     Example: kb fetch --pmid 28487601 --refs-of 28487601 --missing
     """
-    from ingest import entrez, pubmed
+    from ingest import entrez
 
     from . import fetch as fetching
 
@@ -218,14 +262,10 @@ def fetch(data_dir, pmids, query, refs_of, cited_by, missing, load, refresh):
                                "--missing or --load")
     pmids = [p for given in pmids for p in given.replace(",", " ").split()]
     for pmid in (*pmids, *refs_of, *cited_by):
-        if not pmid.isdigit():
+        if not (pmid.isascii() and pmid.isdigit()):
             raise click.BadParameter(f"{pmid!r} is not a PMID (digits only)")
-    if load:
-        try:
-            fetching.load_files(cache, load, outcome)
-        except pubmed.PubmedParseError as e:
-            click.echo(f"kb fetch: {e}; nothing from that file was saved", err=True)
-            sys.exit(1)
+    _refuse_unwritable("fetch", cache.root)
+    _load(cache, load, outcome)
     wanted = list(pmids)
     if missing:
         wanted += fetching.missing_pmids(data_dir, cache)
@@ -257,7 +297,7 @@ def fetch(data_dir, pmids, query, refs_of, cited_by, missing, load, refresh):
 @data_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Where to write the proposals (default DATA/pubmed/proposed_pmids.csv).")
-@_network_errors
+@_fetch_errors
 def resolve(data_dir, output):
     """Propose PMIDs for references without one (ECitMatch, then a title check).
 
@@ -269,8 +309,10 @@ def resolve(data_dir, output):
 
     from . import fetch as fetching
 
-    output = output or data_dir / "pubmed" / "proposed_pmids.csv"
-    proposals = fetching.resolve(entrez.Client(), _cache(data_dir), data_dir)
+    cache = _cache(data_dir)
+    output = output or cache.root / "proposed_pmids.csv"
+    _refuse_unwritable("resolve", cache.root, output.parent)
+    proposals = fetching.resolve(entrez.Client(), cache, data_dir)
     fetching.write_proposals(output, proposals)
     accepted = sum(p["decision"] == "accept" for p in proposals)
     click.echo(f"{len(proposals)} references without a PMID: {accepted} proposed "
@@ -351,8 +393,11 @@ def export(db, data_dir, fmt, output, review, source_keys, claim_ids, outcome, w
     for note in selection.unknown:
         click.echo(f"not exported: {note}", err=True)
     if output_file:
-        from ingest.cache import write_atomic
-        write_atomic(output_file, text.encode("utf-8"))
+        from ingest.cache import CannotWrite, write_atomic
+        try:
+            write_atomic(output_file, text.encode("utf-8"))
+        except CannotWrite as e:
+            _fail("export", f"cannot write {e.filename}: {e.strerror}; nothing was written")
         click.echo(f"wrote {len(selection.entries)} references to {output_file}", err=True)
     else:
         click.echo(text, nl=False)

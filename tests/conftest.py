@@ -91,6 +91,35 @@ def kb_serve(db: Path, data: Path, timeout: float = 30):
         process.wait(timeout=10)
 
 
+@pytest.fixture
+def standin(monkeypatch):
+    """The E-utilities stand-in (tests/eutils_standin.py) serving the real fixture
+    records, reached through NCBI_EUTILS_URL by kb commands in-process and in
+    subprocesses alike; retries are quick."""
+    from eutils_standin import Standin, real_records
+
+    with Standin() as server:
+        server.records.update(real_records())
+        monkeypatch.setenv("NCBI_EUTILS_URL", server.url)
+        monkeypatch.setenv("NCBI_EMAIL", "curator@example.org")
+        monkeypatch.delenv("NCBI_API_KEY", raising=False)
+        monkeypatch.setenv("NCBI_BACKOFF", "0.01")
+        monkeypatch.setenv("NCBI_TIMEOUT", "2")
+        monkeypatch.setenv("NCBI_ATTEMPTS", "3")
+        yield server
+
+
+def efetches(server) -> list[tuple[str, str, dict]]:
+    """The efetch requests the stand-in received: (method, utility, parameters)."""
+    return [r for r in server.requests if r[1] == "efetch"]
+
+
+def cached(data: Path) -> list[str]:
+    """Names of the record files in data/pubmed/, sorted."""
+    return sorted(p.name for p in (data / "pubmed").glob("*.xml.gz")) if (
+        data / "pubmed").exists() else []
+
+
 @pytest.fixture(scope="session")
 def export_db(tmp_path_factory):
     """The export fixture data (tests/fixtures/export) built once for the session."""

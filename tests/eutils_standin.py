@@ -3,7 +3,8 @@
 Serves efetch, esearch (with a history server), elink and ecitmatch from records the test
 gives it, and can answer the next requests with faults: HTTP 429 / 500, a slow answer, a
 body cut short (declared length or XML), an <ERROR> document, an empty result, or a
-dropped connection. Every request is logged with its parameters.
+dropped connection; `delay` slows every answer. Every request is logged with its
+parameters.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class Standin:
         self.links: dict[tuple[str, str], list[str]] = {}
         self.citmatch: dict[str, str] = {}  # key -> PMID
         self.faults: list[dict] = []
+        self.delay = 0.0  # seconds before every answer
         self.requests: list[tuple[str, str, dict]] = []
         self._histories: dict[str, list[str]] = {}
         self._lock = threading.Lock()
@@ -130,6 +132,7 @@ class Standin:
                 params = self._params()
                 standin.requests.append((self.command, utility, params))
                 fault = standin.next_fault() or {}
+                time.sleep(standin.delay)
                 if "slow" in fault:
                     time.sleep(fault["slow"])
                 if fault.get("drop"):

@@ -11,24 +11,11 @@ import time
 
 import pytest
 
-from conftest import FIXTURES, edit, reference_row
-from eutils_standin import Standin, clone, real_records
+from conftest import FIXTURES, cached, edit, efetches, reference_row
+from eutils_standin import clone, real_records
 
 REAL = real_records()
 FIRST = sorted(REAL)[0]
-
-
-@pytest.fixture
-def standin(monkeypatch):
-    with Standin() as server:
-        server.records.update(REAL)
-        monkeypatch.setenv("NCBI_EUTILS_URL", server.url)
-        monkeypatch.setenv("NCBI_EMAIL", "curator@example.org")
-        monkeypatch.delenv("NCBI_API_KEY", raising=False)
-        monkeypatch.setenv("NCBI_BACKOFF", "0.01")
-        monkeypatch.setenv("NCBI_TIMEOUT", "2")
-        monkeypatch.setenv("NCBI_ATTEMPTS", "3")
-        yield server
 
 
 @pytest.fixture
@@ -38,17 +25,8 @@ def data(tmp_path):
     return target
 
 
-def cached(data):
-    return sorted(p.name for p in (data / "pubmed").glob("*.xml.gz")) if (
-        data / "pubmed").exists() else []
-
-
 def leftovers(data):
     return [p.name for p in (data / "pubmed").rglob("*") if ".tmp" in p.name]
-
-
-def efetches(server):
-    return [r for r in server.requests if r[1] == "efetch"]
 
 
 def test_fetch_by_pmid_caches_one_file_per_record(run, data, standin):
@@ -256,7 +234,7 @@ def test_load_of_a_broken_file_saves_nothing(run, data, tmp_path):
     assert result.exit_code == 1
     assert "nothing from that file was saved" in result.output
     assert cached(data) == []
-    assert list((data / "pubmed").glob(".staging-*")) == []
+    assert list((data / "pubmed").glob(".staging.*")) == []
 
 
 def test_resolve_proposes_pmids_only_when_titles_agree(run, data, standin, tmp_path):

@@ -93,7 +93,7 @@ def test_corrupt_cache_file_is_a_clear_error_and_the_build_keeps_the_old_db(
     (data / "pubmed" / "399296.xml.gz").write_bytes(gzip.compress(b"<PubmedArticleSet><Pub"))
     result = run("build", db_path, "--data", data)
     assert result.exit_code == 1
-    assert "pubmed/399296.xml.gz:1:1: unreadable cached record" in result.output
+    assert "pubmed/399296.xml.gz:1:19: unreadable cached record: malformed XML" in result.output
     assert "kb fetch --refresh --pmid 399296" in result.output
     assert db_path.read_bytes() == before
 
