@@ -164,7 +164,7 @@ def _fill(db: sqlite_utils.Database, dataset: Dataset) -> dict[str, int]:
         for table in schema.TABLES:
             counts[table.name] = _insert(db, table, rows[table.name])
     for table in schema.TABLES:
-        for columns in table.indexes:
+        for columns in table.all_indexes:
             db[table.name].create_index(columns)
         if table.fts:
             db[table.name].enable_fts(table.fts, tokenize="porter")

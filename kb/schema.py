@@ -213,6 +213,17 @@ class Table:
     label_column: str | None = None
     column_descriptions: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def all_indexes(self) -> tuple[tuple[str, ...], ...]:
+        """The declared indexes, and one on each foreign-key column that no index or
+        primary key starts with: a row page counts the rows pointing at it through
+        every foreign key, and without one each count scans the whole table."""
+        pk = (self.pk,) if isinstance(self.pk, str) else self.pk
+        leading = {pk[0], *(columns[0] for columns in self.indexes)}
+        implied = tuple((column,) for column, _, _ in self.foreign_keys
+                        if column not in leading)
+        return self.indexes + implied
+
 
 def _types(data_file: DataFile) -> dict[str, str]:
     sqlite = {"text": str, "integer": int, "real": float}

@@ -47,6 +47,16 @@ def test_foreign_keys(built):
     assert built.execute("pragma foreign_key_check").fetchall() == []
 
 
+def test_every_foreign_key_is_looked_up_through_an_index(built):
+    """A row page counts the rows pointing at it through each foreign key."""
+    for table in built.tables:
+        for fk in table.foreign_keys:
+            plan = " ".join(row[3] for row in built.execute(
+                f"explain query plan select count(*) from [{table.name}] "
+                f"where [{fk.column}] = 'x'"))
+            assert "USING" in plan and "INDEX" in plan, (table.name, fk.column, plan)
+
+
 def test_identifiers_are_text_and_numbers_are_typed(built):
     types = built["sources"].columns_dict
     assert types["pmid"] is str and types["doi"] is str and types["pmcid"] is str
