@@ -96,11 +96,16 @@ def entries(items: list[dict], style: str, output: str = "text",
         raise ValueError(f"unknown output {output!r}: choose from {', '.join(OUTPUTS)}")
     if not items:
         return []
-    chunks = [items[i:i + chunk] for i in range(0, len(items), chunk)]
+    # a review may list one work under two numbers: pandoc prints a work once, so each
+    # is rendered once and its text given to every number it has
+    distinct = list({item["id"]: item for item in items}.values())
+    chunks = [distinct[i:i + chunk] for i in range(0, len(distinct), chunk)]
     workers = min(len(chunks), workers or os.cpu_count() or 1)
     with ThreadPoolExecutor(workers) as pool:
         rendered = pool.map(lambda c: _render_chunk(c, style, output), chunks)
-        return [entry for part in rendered for entry in part]
+        text = dict(zip((item["id"] for item in distinct),
+                        (entry for part in rendered for entry in part)))
+    return [text[item["id"]] for item in items]
 
 
 def bibliography(numbered: list[tuple[int, dict]], style: str, output: str = "text",
@@ -124,8 +129,13 @@ def bibliography(numbered: list[tuple[int, dict]], style: str, output: str = "te
 def html_list(numbered: list[tuple[int, dict]], style: str) -> str:
     """The numbered list as an HTML <ol>, each entry with its own number."""
     texts = entries([item for _, item in numbered], style, "html")
-    rows = "\n".join(f'<li value="{n}" id="ref-{html.escape(item["id"])}">{text}</li>'
-                     for (n, item), text in zip(numbered, texts))
+    seen: set[str] = set()
+    rows = []
+    for (n, item), text in zip(numbered, texts):
+        anchor = item["id"] if item["id"] not in seen else f"{item['id']}-{n}"
+        seen.add(item["id"])
+        rows.append(f'<li value="{n}" id="ref-{html.escape(anchor)}">{text}</li>')
+    rows = "\n".join(rows)
     return f'<ol class="references csl-bib-body">\n{rows}\n</ol>'
 
 

@@ -111,9 +111,9 @@ async def _respond(datasette, database: str, select, fmt: str, output: str | Non
         selection = await db.execute_fn(select)
         if fmt == "evidence-table" and not selection.of_claims:
             raise export.SelectionError("an evidence table is made of claims")
-        if fmt in export.STYLE_FORMATS and len(selection.items) > MAX_FORMATTED:
+        if fmt in export.STYLE_FORMATS and len(selection.entries) > MAX_FORMATTED:
             return _error(
-                f"{len(selection.items):,} works is more than a formatted list served "
+                f"{len(selection.entries):,} works is more than a formatted list served "
                 f"here holds ({MAX_FORMATTED:,}): narrow the selection, take BibTeX, RIS "
                 f"or CSL-JSON, or run kb export --format {fmt}", 413)
         async with _citeproc_turn(datasette, fmt):

@@ -270,8 +270,20 @@ class Selection:
         return [csl_item(row) for _, row in self.entries]
 
     @property
+    def works(self) -> list[dict]:
+        """items, each work once: a review may list one work under two numbers, and a
+        BibTeX, RIS or CSL-JSON file holds one entry per key."""
+        first: dict[str, dict] = {}
+        for item in self.items:
+            first.setdefault(item["id"], item)
+        return list(first.values())
+
+    @property
     def numbers(self) -> list[int]:
         return [n for n, _ in self.entries]
+
+
+CHUNK = 500   # ids bound in one query (SQLite allows 999 variables in older builds)
 
 
 def _rows(conn: sqlite3.Connection, sql: str, params=()) -> list[dict]:
@@ -283,8 +295,8 @@ def _rows(conn: sqlite3.Connection, sql: str, params=()) -> list[dict]:
 def _source_rows(conn: sqlite3.Connection, keys: list[str]) -> dict[str, dict]:
     found: dict[str, dict] = {}
     columns = ", ".join(SOURCE_COLUMNS)
-    for start in range(0, len(keys), 500):
-        chunk = keys[start:start + 500]
+    for start in range(0, len(keys), CHUNK):
+        chunk = keys[start:start + CHUNK]
         marks = ", ".join("?" * len(chunk))
         for row in _rows(conn, f"select {columns} from sources where key in ({marks})",
                          chunk):
@@ -339,23 +351,36 @@ def claim_ids(conn: sqlite3.Connection, ids=None, outcome=None, where=None) -> l
         params.append(outcome)
     if where:
         clauses.append(f"({where})")
+    if ids is None:
+        return _claim_ids(conn, clauses, params, " order by id")
+    ids = list(dict.fromkeys(ids))
+    chosen = _among(conn, ids, clauses, params)   # only the claims asked for are read
+    missing = [i for i in ids if i not in chosen]
+    existing = _among(conn, missing, [], []) if missing else set()
+    absent = [i for i in missing if i not in existing]
+    if absent:
+        raise SelectionError(f"no such claim: {', '.join(absent)}")
+    return [i for i in ids if i in chosen]
+
+
+def _among(conn, ids: list[str], clauses: list[str], params: list) -> set[str]:
+    """Those of ids that name claims meeting the clauses, CHUNK ids a query."""
+    found = set()
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start:start + CHUNK]
+        found.update(_claim_ids(conn, [f"id in ({', '.join('?' * len(chunk))})", *clauses],
+                                [*chunk, *params]))
+    return found
+
+
+def _claim_ids(conn, clauses: list[str], params: list, order: str = "") -> list[str]:
     sql = "select id from claims" + (" where " + " and ".join(clauses) if clauses else "")
     try:
-        chosen = [r[0] for r in conn.execute(sql + " order by id", params)]
+        return [r[0] for r in conn.execute(sql + order, params)]
     except sqlite3.Error as e:
-        raise SelectionError(f"the claim filter {where!r} is not valid SQL: {e}") from None
-    if ids is None:
-        return chosen
-    known = set(chosen)
-    ids = list(dict.fromkeys(ids))
-    missing = [i for i in ids if i not in known]
-    if missing:
-        exists = {r[0] for r in conn.execute(
-            f"select id from claims where id in ({', '.join('?' * len(missing))})", missing)}
-        absent = [i for i in missing if i not in exists]
-        if absent:
-            raise SelectionError(f"no such claim: {', '.join(absent)}")
-    return [i for i in ids if i in known]
+        where = next((c for c in clauses if c.startswith("(")), "")
+        raise SelectionError(f"the claim filter {where[1:-1]!r} is not valid SQL: "
+                             f"{e}") from None
 
 
 def behind_claims(conn: sqlite3.Connection, ids: list[str],
@@ -454,7 +479,7 @@ def render(selection: Selection, fmt: str, output: str | None = None) -> str:
     """The selection written in `fmt` (and, for styles and tables, as `output`)."""
     output = output_for(fmt, output)
     if fmt in WRITERS:
-        return WRITERS[fmt](selection.items)
+        return WRITERS[fmt](selection.works)
     if fmt == "evidence-table":
         if not selection.of_claims:
             raise SelectionError("an evidence table needs claims: select claims, not works")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import shutil
 import sqlite3
 
@@ -47,6 +48,32 @@ def test_a_reference_list_keeps_the_reviews_numbers_and_names_the_gaps(conn):
         (1, "seven2004"), (2, "solo2001"), (4, "chapter2007"), (5, "latex2010"),
         (6, "thirty2005")]
     assert selection.unknown == ["entries 3 of review2013's list are not yet known"]
+
+
+def test_a_work_listed_under_two_numbers_is_one_entry_of_a_reference_manager_file(
+        data, tmp_path):
+    from conftest import append
+    from kb import build
+
+    append(data / "citations.csv", "review2013,7,solo2001,,https://example.org/fixture,"
+                                   "listed twice")
+    db = tmp_path / "kb.db"
+    build.build(db, data)
+    conn = sqlite3.connect(db)
+    selection = export.reference_list(conn, "review2013")
+    assert [n for n, row in selection.entries if row["key"] == "solo2001"] == [2, 7]
+    assert [item["id"] for item in selection.works] == [
+        "seven2004", "solo2001", "chapter2007", "latex2010", "thirty2005"]
+    bib = export.render(selection, "bibtex")
+    assert bib.count("{solo2001,") == 1
+    assert export.render(selection, "ris").count("ID  - solo2001") == 1
+    assert [i["id"] for i in json.loads(export.render(selection, "csl-json"))].count(
+        "solo2001") == 1
+    text = export.render(selection, "vancouver", "text")
+    assert re.search(r"^2\. Solo", text, re.M) and re.search(r"^7\. Solo", text, re.M)
+    page = export.render(selection, "vancouver", "html")
+    assert 'value="2" id="ref-solo2001"' in page and 'value="7" id="ref-solo2001-7"' in page
+    conn.close()
 
 
 def test_works_behind_claims_are_numbered_in_order_of_first_use(conn):
