@@ -7,6 +7,7 @@ Routes (registered by datasette_plugin.register_routes):
 
 from __future__ import annotations
 
+import json
 from urllib.parse import quote, urlencode
 
 from datasette.utils import tilde_encode
@@ -16,6 +17,7 @@ from markupsafe import Markup
 from . import plot
 from .datasette_safety import NO_SCRIPTS
 
+MAX_CONFLICTS_LISTED = 100   # under the plot; the claim_conflicts table has them all
 PLOT_ROUTE = r"^/(?P<database>[^/]+)/-/plot/outcome/(?P<term>[^/.]+)(?P<svg>\.svg)?$"
 
 TRAIL_SQL = """
@@ -49,9 +51,12 @@ order by other
 """
 
 
-def plot_url(datasette, database: str, outcome: str, svg: bool = False) -> str:
+def plot_url(datasette, database: str, outcome: str, svg: bool = False,
+             filters: dict | None = None) -> str:
+    query = urlencode({k: v for k, v in (filters or {}).items() if v})
     return (datasette.urls.database(database) + "/-/plot/outcome/"
-            + quote(outcome, safe="") + (".svg" if svg else ""))
+            + quote(outcome, safe="") + (".svg" if svg else "") + ("?" + query if query
+                                                                   else ""))
 
 
 async def claim_trail(datasette, database: str, key: str) -> dict | None:
@@ -102,28 +107,45 @@ async def plot_route(request, datasette):
                              "term = :term", {"term": term})
     if not known.rows:
         return _error(f"{term!r} is not an outcome term of the vocabulary", 404)
-    claim_rows = (await db.execute(plot.BARS_SQL, {"outcome": term})).rows
-    conflict_rows = (await db.execute(plot.CONFLICTS_SQL, {"outcome": term})).rows
-    bars = plot.bars(claim_rows, conflict_rows)
+    chosen = {name: request.args.get(name, "") for name in plot.FILTERS}
+    params = plot.parameters(term, chosen)
+    claim_rows = (await db.execute(plot.BARS_SQL, params)).rows
+    counts = [(r["population"], r["n"]) for r in
+              (await db.execute(plot.POPULATIONS_SQL, params)).rows]
+    total = sum(n for _, n in counts)
+    shown = json.dumps([row[0] for row in claim_rows])
+    conflicts = [dict(r) for r in (await db.execute(plot.CONFLICTS_SQL,
+                                                    {"shown": shown})).rows]
+    bars = plot.bars(claim_rows, [(c["claim_a"], c["claim_b"]) for c in conflicts])
+    note = (f"{len(bars):,} of {total:,} claims shown, those in conflict first: narrow by "
+            "population, unit or timepoint" if total > len(bars) else "")
     picture = plot.svg(term, bars, lambda claim_id: datasette.urls.row(
-        database, "claims", tilde_encode(claim_id)))
+        database, "claims", tilde_encode(claim_id)), note)
     if request.url_vars.get("svg"):
         return Response(picture, content_type="image/svg+xml; charset=utf-8",
                         headers=dict(NO_SCRIPTS))
-    conflicts = [dict(r) for r in (await db.execute(
-        "select * from claim_conflicts where outcome = :outcome order by claim_a, claim_b",
-        {"outcome": term})).rows]
+    more_conflicts = len(conflicts) > MAX_CONFLICTS_LISTED
+    conflicts = conflicts[:MAX_CONFLICTS_LISTED]
     for conflict in conflicts:
         for side in ("a", "b"):
             conflict[f"url_{side}"] = datasette.urls.row(
                 database, "claims", tilde_encode(conflict[f"claim_{side}"]))
+    narrower = [{"population": population or "population not stated", "n": n,
+                 "url": plot_url(datasette, database, term, filters={
+                     **chosen, "population": population}) if population else None}
+                for population, n in counts] if total > len(bars) else []
     return Response.html(await datasette.render_template(
         "kb_plot.html", {
             "database": database, "outcome": term, "svg": Markup(picture),
-            "svg_url": plot_url(datasette, database, term, svg=True),
+            "svg_url": plot_url(datasette, database, term, svg=True, filters=chosen),
             "claims_url": datasette.urls.table(database, "claims") + "?"
+            + urlencode({"outcome": term, **{k: v for k, v in chosen.items() if v}}),
+            "conflicts_url": datasette.urls.table(database, "claim_conflicts") + "?"
             + urlencode({"outcome": term}),
-            "bars": len(bars), "conflicts": conflicts,
+            "bars": len(bars), "total": total, "chosen": {k: v for k, v in chosen.items()
+                                                          if v},
+            "narrower": narrower, "conflicts": conflicts,
+            "more_conflicts": more_conflicts,
         }, request=request))
 
 

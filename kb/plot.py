@@ -64,14 +64,20 @@ def _ticks(lo: float, hi: float) -> list[float]:
     return [lo + i * step for i in range(6)]
 
 
-def svg(outcome: str, bars: Iterable[Bar], link: Callable[[str], str]) -> str:
-    """The plot for one outcome; one panel per unit, populations as groups of rows."""
+def svg(outcome: str, bars: Iterable[Bar], link: Callable[[str], str],
+        note: str = "") -> str:
+    """The plot for one outcome; one panel per unit, populations as groups of rows.
+    note: a line under the title (what the plot leaves out)."""
     panels: dict[str, list[Bar]] = defaultdict(list)
     for bar in bars:
         panels[bar.unit or ""].append(bar)
     parts, y = [], 30
     parts.append(f'<text x="10" y="20" font-size="16" font-weight="bold" fill="{TEXT}">'
                  f'Evidence range plot: {escape(outcome)}</text>')
+    if note:
+        parts.append(f'<text x="10" y="{y + 12}" font-size="12" fill="{CONFLICT}" '
+                     f'class="kb-plot-note">{escape(note)}</text>')
+        y += 22
     if not panels:
         parts.append(f'<text x="10" y="{y + 20}" fill="{TEXT}">No quantitative claim about '
                      'this outcome yet.</text>')
@@ -185,19 +191,47 @@ def _open(a: float, b: float, y: float) -> str:
             f'stroke-width="4" stroke-dasharray="4 3"/>')
 
 
-BARS_SQL = """
-select claims.id, coalesce(sources.first_author || ' ' || sources.year, sources.key)
-         as label,
-       claims.population, claims.unit, claims.timepoint, claims.value, claims.low,
-       claims.high, claims.statement
-from claims join sources on sources.key = claims.source_key
+# a plot shows at most this many bars (about 4,400 px of SVG): at 100,000 claims one
+# outcome holds thousands, which no one reads as a plot; the page offers the narrowing
+MAX_BARS = 200
+# the claims a plot is about: one outcome, optionally one population, unit and timepoint
+# (a blank argument means any)
+_CLAIMS_OF_PLOT = """
+from claims
 where claims.outcome = :outcome and claims.kind = 'quantitative'
   and (claims.value is not null or claims.low is not null or claims.high is not null)
-order by claims.id
+  and (:population = '' or claims.population = :population)
+  and (:unit = '' or claims.unit = :unit)
+  and (:timepoint = '' or claims.timepoint = :timepoint)
 """
+FILTERS = ("population", "unit", "timepoint")
+# the claims chosen first (conflicts first, then by id), their sources joined after
+BARS_SQL = """
+select chosen.id, coalesce(sources.first_author || ' ' || sources.year, sources.key)
+         as label,
+       chosen.population, chosen.unit, chosen.timepoint, chosen.value, chosen.low,
+       chosen.high, chosen.statement
+from (select claims.*""" + _CLAIMS_OF_PLOT + """
+      order by claims.conflicts > 0 desc, claims.id limit :limit) as chosen
+join sources on sources.key = chosen.source_key
+order by chosen.conflicts > 0 desc, chosen.id
+"""
+# how many claims the plot would show without its limit, by population
+POPULATIONS_SQL = ("select coalesce(claims.population, '') as population, count(*) as n"
+                   + _CLAIMS_OF_PLOT + "group by 1 order by n desc, 1")
+# the conflicts of the claims shown (:shown, a JSON array of claim ids)
 CONFLICTS_SQL = """
-select claim_a, claim_b from claim_conflicts where outcome = :outcome
+select claim_a, claim_b, kind, explanation from claim_conflicts
+where claim_a in (select value from json_each(:shown))
+   or claim_b in (select value from json_each(:shown))
+order by claim_a, claim_b
 """
+
+
+def parameters(outcome: str, chosen: dict[str, str]) -> dict:
+    """The SQL parameters of a plot: the outcome, the filters chosen (blank: any)."""
+    return {"outcome": outcome, "limit": MAX_BARS,
+            **{name: chosen.get(name) or "" for name in FILTERS}}
 
 
 def bars(claim_rows: Iterable, conflict_rows: Iterable) -> list[Bar]:

@@ -100,6 +100,25 @@ def test_the_plot_page_lists_the_conflicts(get):
     assert 'href="/kb/claims/primary2016-c03"' in page
 
 
+def test_a_plot_with_more_claims_than_it_shows_puts_conflicts_first_and_offers_narrowing(
+        get, monkeypatch):
+    from kb import plot
+
+    monkeypatch.setattr(plot, "MAX_BARS", 3)
+    root = ET.fromstring(get("/kb/-/plot/outcome/overall-survival.svg").text)
+    bars = root.findall(f".//{SVG}a")
+    assert len(bars) == 3 and all("conflict" in a.get("class") for a in bars)
+    note = [t.text for t in root.iter(f"{SVG}text") if t.get("class") == "kb-plot-note"]
+    assert note == ["3 of 15 claims shown, those in conflict first: narrow by population, "
+                    "unit or timepoint"]
+    page = get("/kb/-/plot/outcome/overall-survival").text
+    assert "<strong>3 of 15 shown</strong>" in page
+    assert 'href="/kb/-/plot/outcome/overall-survival?population=other">other</a> (1)' in page
+    only = ET.fromstring(get("/kb/-/plot/outcome/overall-survival.svg?population=other").text)
+    assert [a.get("data-claim") for a in only.findall(f".//{SVG}a")] == ["primary2016-c02"]
+    assert not [t for t in only.iter(f"{SVG}text") if t.get("class") == "kb-plot-note"]
+
+
 def test_plots_of_unknown_outcomes_are_404(get):
     response = get("/kb/-/plot/outcome/no-such-outcome.svg", status=404)
     assert "not an outcome term" in response.text
