@@ -151,6 +151,9 @@ DATASETTE_SETTINGS = {
     "sql_time_limit_ms": "1000",   # any query, canned or typed, stops after a second
     "facet_time_limit_ms": "200",  # a facet that takes longer is dropped from the page
     "max_returned_rows": "1000",   # rows one page or JSON answer returns
+    "default_page_size": "50",     # rows a table page shows (?_size= asks for up to 1000):
+                                   # rendering is most of a page's time, and 100 rows of
+                                   # statements and abstracts weigh over 150 KB
     "max_csv_mb": "100",           # a streamed CSV (?_stream=1) stops at 100 MB
     "default_facet_size": "15",
     "num_sql_threads": "3",        # queries at once; more would not help on 2 cores

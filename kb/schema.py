@@ -212,17 +212,31 @@ class Table:
     fts: tuple[str, ...] = ()
     label_column: str | None = None
     column_descriptions: dict[str, str] = field(default_factory=dict)
+    facets: tuple[str, ...] = ()   # what its Datasette page counts values of
+
+    @property
+    def facet_indexes(self) -> tuple[tuple[str, ...], ...]:
+        """One index a facet, led by it and holding the other facets: counting a facet's
+        values on a page filtered by the others reads the index alone. (With one index
+        a column, SQLite takes the faceted column's index for `col is not null` and
+        reads every row of the table through it: 67 ms instead of 0.4 ms for one facet
+        of the claims filtered by outcome, at 100,000 claims.)"""
+        pk = (self.pk,) if isinstance(self.pk, str) else self.pk
+        return tuple((facet, *(f for f in self.facets if f != facet))
+                     for facet in self.facets
+                     if len(self.facets) > 1 or facet != pk[0])
 
     @property
     def all_indexes(self) -> tuple[tuple[str, ...], ...]:
-        """The declared indexes, and one on each foreign-key column that no index or
-        primary key starts with: a row page counts the rows pointing at it through
-        every foreign key, and without one each count scans the whole table."""
+        """The declared indexes, the facet indexes, and one on each foreign-key column
+        that no index or primary key starts with: a row page counts the rows pointing
+        at it through every foreign key, and without one each count scans the table."""
         pk = (self.pk,) if isinstance(self.pk, str) else self.pk
-        leading = {pk[0], *(columns[0] for columns in self.indexes)}
+        declared = self.indexes + self.facet_indexes
+        leading = {pk[0], *(columns[0] for columns in declared)}
         implied = tuple((column,) for column, _, _ in self.foreign_keys
                         if column not in leading)
-        return self.indexes + implied
+        return declared + implied
 
 
 def _types(data_file: DataFile) -> dict[str, str]:
@@ -260,6 +274,7 @@ TABLES: tuple[Table, ...] = (
         description=VOCABULARY.description,
         columns=_types(VOCABULARY),
         pk=("field", "term"),
+        facets=("field",),
         column_descriptions=_descriptions(VOCABULARY),
     ),
     Table(
@@ -269,7 +284,8 @@ TABLES: tuple[Table, ...] = (
         columns={**_types(REFERENCES), "first_author": str, "authors_complete": int,
                  "label": str, **PUBMED_SOURCE_COLUMNS},
         pk="key",
-        indexes=(("pmid",), ("doi",), ("year",)),
+        indexes=(("pmid",), ("doi",)),
+        facets=("pub_type", "year"),
         fts=("title", "authors", "journal", "notes", "abstract"),
         label_column="label",
         column_descriptions={
@@ -308,6 +324,7 @@ TABLES: tuple[Table, ...] = (
         description=CITATIONS.description,
         columns=_types(CITATIONS),
         pk=("citing_key", "ref_number"),
+        facets=("citing_key",),
         foreign_keys=(("citing_key", "sources", "key"), ("cited_key", "sources", "key")),
         indexes=(("cited_key",),),
         column_descriptions=_descriptions(CITATIONS),
@@ -318,8 +335,8 @@ TABLES: tuple[Table, ...] = (
         columns={**_types(CLAIMS), **{name: t for name, t, _ in EVIDENCE_COLUMNS}},
         pk="id",
         foreign_keys=(("source_key", "sources", "key"), ("derived_from", "claims", "id")),
-        indexes=(("source_key",), ("outcome",), ("population",), ("derived_from",),
-                 ("trail",), ("numbers_in_source",)),
+        indexes=(("source_key",), ("derived_from",)),
+        facets=("outcome", "population", "kind", "trail", "numbers_in_source"),
         fts=("statement", "population", "intervention", "outcome", "timepoint", "locator",
              "notes"),
         label_column="statement",
@@ -357,6 +374,7 @@ TABLES = TABLES + (
                  "place": str},
         pk="pmid",
         indexes=(("doi",),),
+        facets=("kind", "retracted"),
         fts=("title", "abstract"),
         label_column="title",
         column_descriptions={
@@ -381,7 +399,8 @@ TABLES = TABLES + (
         pk=("claim_id", "step"),
         foreign_keys=(("claim_id", "claims", "id"), ("from_claim", "claims", "id"),
                       ("cited_key", "sources", "key"), ("to_claim", "claims", "id")),
-        indexes=(("status",), ("cited_key",)),
+        indexes=(("cited_key",),),
+        facets=("status", "depth", "cited_pub_type"),
         column_descriptions={
             "claim_id": "The claim whose trail this is.",
             "step": "Order of the hop in the trail.",
@@ -410,7 +429,8 @@ TABLES = TABLES + (
         pk=("claim_a", "claim_b"),
         foreign_keys=(("claim_a", "claims", "id"), ("claim_b", "claims", "id"),
                       ("source_a", "sources", "key"), ("source_b", "sources", "key")),
-        indexes=(("claim_b",), ("outcome",), ("kind",)),
+        indexes=(("claim_b",),),
+        facets=("kind", "outcome"),
         column_descriptions={
             "kind": "values differ, or different denominators (population_a includes "
             "population_b).",
