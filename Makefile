@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DB ?= kb.db
 PORT ?= 8001
 
-.PHONY: serve test build validate bench clean chromium
+.PHONY: serve test build validate bench clean chromium bench-tools
 
 $(BIN)/kb: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,13 +30,20 @@ chromium:
 	@command -v chromium >/dev/null || { echo "installing chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
-bench: $(BIN)/kb
+# The serve benchmark drives Debian's wrk at `kb serve`, and nginx in front of two replicas.
+bench-tools:
+	@command -v wrk >/dev/null && command -v nginx >/dev/null || { \
+	  echo "installing wrk and nginx for the serve benchmark"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx; }
+
+bench: $(BIN)/kb bench-tools
 	$(BIN)/python bench/build_bench.py
 	$(BIN)/python bench/parse_bench.py
 	$(BIN)/python bench/ingest_bench.py
 	$(BIN)/python bench/export_bench.py
 	$(BIN)/python bench/match_bench.py
 	$(BIN)/python bench/evidence_bench.py
+	$(BIN)/python bench/serve_bench.py
 
 clean:
 	rm -rf $(VENV) $(DB) .pytest_cache

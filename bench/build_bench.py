@@ -41,7 +41,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from machine import describe, load_average_line, peak_rss_mib
+from machine import describe, load_average_line, peak_rss_mib, write_section
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
@@ -139,9 +139,18 @@ class Generator:
     """
 
     def __init__(self, sources: int, claims: int, citations: int, seed: int,
-                 evidence: bool = False, terms: str = "uniform"):
+                 evidence: bool = False, terms: str = "uniform",
+                 real: list[list[str]] | None = None):
         if terms not in ("uniform", "skewed"):
             raise ValueError(f"terms must be uniform or skewed, not {terms!r}")
+        # real: complete references.csv rows (bench/serve_bench.py: real PubMed records)
+        # that take the first len(real) places; the synthetic rows fill up to `sources`
+        # and get PMIDs and PMCIDs from 900,000,000 so that none can be a real one
+        self.real = real or []
+        if len(self.real) > sources:
+            raise ValueError(f"{len(self.real)} real rows for {sources} sources")
+        self.pmid_base = 900_000_000 if self.real else 10_000_000
+        self.pmcid_base = 900_000_000 if self.real else 1_000_000
         self.rng = random.Random(seed)
         self.n_sources, self.n_claims, self.n_citations = sources, claims, citations
         self.evidence = evidence
@@ -152,7 +161,8 @@ class Generator:
         self.works: dict[str, list[str]] = {}
         self.claim_numbers: dict[str, list[list[str]]] = {}  # key -> figures and n per claim
         width = len(str(max(sources - 1, 1)))
-        self.keys = [f"syn{i:0{width}d}" for i in range(sources)]
+        self.keys = [row[0] for row in self.real] + [
+            f"syn{i:0{width}d}" for i in range(len(self.real), sources)]
         self.surnames = sorted({self._surname() for _ in range(max(50, sources // 10))})
         self.journals = [self._words(2, 5).title() for _ in range(max(20, sources // 500))]
         self.reference_lists: dict[str, int] = {}  # citing key -> number of entries
@@ -192,6 +202,9 @@ class Generator:
             self.citing = self._draw_citing()
             citing = set(self.citing)
         for i, key in enumerate(self.keys):
+            if i < len(self.real):
+                yield self.real[i]
+                continue
             title = self._words(6, 14).capitalize()
             if rng.random() < 0.2:
                 title = title.replace(" ", ", ", 1)  # a comma: the cell gets quoted
@@ -208,8 +221,8 @@ class Generator:
             in_book = pub_type in ("book", "chapter")
             row = [
                 key,
-                str(10_000_000 + i) if rng.random() < 0.9 else "",
-                f"PMC{1_000_000 + i}" if rng.random() < 0.4 else "",
+                str(self.pmid_base + i) if rng.random() < 0.9 else "",
+                f"PMC{self.pmcid_base + i}" if rng.random() < 0.4 else "",
                 f"10.5555/syn.{i}" if rng.random() < 0.7 else "",
                 title,
                 "; ".join(authors),
@@ -471,12 +484,14 @@ class Generator:
 
 
 def generate(data_dir: Path, sources: int, claims: int, citations: int, seed: int,
-             evidence: bool = False, records: int = 0, terms: str = "uniform") -> None:
+             evidence: bool = False, records: int = 0, terms: str = "uniform",
+             real: list[list[str]] | None = None) -> None:
     """Write the four data files; with records > 0 also that many synthetic cached
     PubMed records in data_dir/pubmed/ (any earlier ones there are removed first).
-    evidence and terms: see Generator."""
+    evidence, terms and real: see Generator."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    gen = Generator(sources, claims, citations, seed, evidence=evidence, terms=terms)
+    gen = Generator(sources, claims, citations, seed, evidence=evidence, terms=terms,
+                    real=real)
     gen.keep_works = records > 0
     # order matters: claims need the reference lists that citations() draws
     for name, rows in (("vocabulary.csv", gen.vocabulary()),
@@ -692,8 +707,7 @@ def main() -> None:
                   f"peak {result['peak_mib']:.0f} MiB", file=sys.stderr)
     text = report(results, args, data_dir, command)
     print(text)
-    args.results.parent.mkdir(parents=True, exist_ok=True)
-    args.results.write_text(text, encoding="utf-8")
+    write_section(args.results, "build", text)  # the serve benchmark has its own
 
 
 if __name__ == "__main__":

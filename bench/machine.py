@@ -70,3 +70,20 @@ def load_average_line(before: tuple[float, ...]) -> str:
     return ("- load average (1, 5, 15 min) when the run started: "
             + ", ".join(f"{x:.2f}" for x in before) + "; when it ended: "
             + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
+
+
+def write_section(path: Path, name: str, text: str) -> None:
+    """Put `text` into the file between the markers of section `name`, keeping the
+    other sections (bench/RESULTS.md holds the build and the serve benchmarks' results).
+    A section not there yet is added at the end."""
+    start, end = f"<!-- section: {name} -->", f"<!-- end of section: {name} -->"
+    block = f"{start}\n{text.rstrip()}\n{end}\n"
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    if start in old and end in old:
+        before, rest = old.split(start, 1)
+        after = rest.split(end, 1)[1].lstrip("\n")
+        new = before + block + ("\n" + after if after else "")
+    else:
+        new = old.rstrip("\n") + ("\n\n" if old.strip() else "") + block
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(new, encoding="utf-8")
