@@ -119,8 +119,9 @@ async def plot_route(request, datasette):
     bars = plot.bars(claim_rows, [(c["claim_a"], c["claim_b"]) for c in conflicts])
     note = (f"{len(bars):,} of {total:,} claims shown, those in conflict first: narrow by "
             "population, unit or timepoint" if total > len(bars) else "")
-    picture = plot.svg(term, bars, lambda claim_id: datasette.urls.row(
-        database, "claims", tilde_encode(claim_id)), note)
+    claims_root = datasette.urls.table(database, "claims") + "/"   # once, not per bar
+    picture = plot.svg(term, bars, lambda claim_id: claims_root + tilde_encode(claim_id),
+                       note)
     if request.url_vars.get("svg"):
         return Response(picture, content_type="image/svg+xml; charset=utf-8",
                         headers=dict(NO_SCRIPTS))
