@@ -107,7 +107,7 @@ async def plot_route(request, datasette):
                              "term = :term", {"term": term})
     if not known.rows:
         return _error(f"{term!r} is not an outcome term of the vocabulary", 404)
-    chosen = {name: request.args.get(name, "") for name in plot.FILTERS}
+    chosen = {name: request.args[name] for name in plot.FILTERS if request.args.get(name)}
     params = plot.parameters(term, chosen)
     claim_rows = (await db.execute(plot.BARS_SQL, params)).rows
     counts = [(r["population"], r["n"]) for r in
@@ -140,11 +140,10 @@ async def plot_route(request, datasette):
             "database": database, "outcome": term, "svg": Markup(picture),
             "svg_url": plot_url(datasette, database, term, svg=True, filters=chosen),
             "claims_url": datasette.urls.table(database, "claims") + "?"
-            + urlencode({"outcome": term, **{k: v for k, v in chosen.items() if v}}),
+            + urlencode({"outcome": term, **chosen}),
             "conflicts_url": datasette.urls.table(database, "claim_conflicts") + "?"
             + urlencode({"outcome": term}),
-            "bars": len(bars), "total": total, "chosen": {k: v for k, v in chosen.items()
-                                                          if v},
+            "bars": len(bars), "total": total, "chosen": chosen,
             "narrower": narrower, "conflicts": conflicts,
             "more_conflicts": more_conflicts,
         }, request=request))

@@ -351,10 +351,13 @@ def claim_ids(conn: sqlite3.Connection, ids=None, outcome=None, where=None) -> l
         params.append(outcome)
     if where:
         clauses.append(f"({where})")
-    if ids is None:
-        return _claim_ids(conn, clauses, params, " order by id")
-    ids = list(dict.fromkeys(ids))
-    chosen = _among(conn, ids, clauses, params)   # only the claims asked for are read
+    try:
+        if ids is None:
+            return _claim_ids(conn, clauses, params, " order by id")
+        ids = list(dict.fromkeys(ids))
+        chosen = _among(conn, ids, clauses, params)  # only the claims asked for are read
+    except sqlite3.Error as e:
+        raise SelectionError(f"the claim filter {where!r} is not valid SQL: {e}") from None
     missing = [i for i in ids if i not in chosen]
     existing = _among(conn, missing, [], []) if missing else set()
     absent = [i for i in missing if i not in existing]
@@ -375,12 +378,7 @@ def _among(conn, ids: list[str], clauses: list[str], params: list) -> set[str]:
 
 def _claim_ids(conn, clauses: list[str], params: list, order: str = "") -> list[str]:
     sql = "select id from claims" + (" where " + " and ".join(clauses) if clauses else "")
-    try:
-        return [r[0] for r in conn.execute(sql + order, params)]
-    except sqlite3.Error as e:
-        where = next((c for c in clauses if c.startswith("(")), "")
-        raise SelectionError(f"the claim filter {where[1:-1]!r} is not valid SQL: "
-                             f"{e}") from None
+    return [r[0] for r in conn.execute(sql + order, params)]
 
 
 def behind_claims(conn: sqlite3.Connection, ids: list[str],

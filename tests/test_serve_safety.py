@@ -132,7 +132,7 @@ def test_every_answer_says_nosniff_and_downloads_forbid_scripts(served):
 URL_ATTRIBUTES = ("href", "src", "action", "formaction", "xlink:href", "data")
 
 
-class Markup(HTMLParser):
+class PageScan(HTMLParser):
     """What a browser would run of the payloads (script text, event handlers,
     javascript: URLs) and the text it would show."""
 
@@ -181,7 +181,7 @@ SHOWN = {
 def test_injected_markup_is_shown_as_text_never_run(hostile_url, path):
     status, headers, body = request(hostile_url + path)
     assert status == 200, (path, body[:300])
-    page = Markup()
+    page = PageScan()
     page.feed(body)
     assert page.active == [], path
     # pandoc prints a title's quotes as typographic ones, and single as double
