@@ -105,7 +105,7 @@ def _sqlite_io_error(error: sqlite3.Error) -> str | None:
 
 
 def _sync(path: Path) -> None:
-    """Make path's bytes durable before it is renamed over the database."""
+    """Make path's bytes (or a folder's entries) durable."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -117,11 +117,7 @@ def _sync_folder(folder: Path) -> None:
     """Make the rename in folder durable, where the system can (not Windows, nor some
     network file systems). Best effort: the new database is in place either way."""
     try:
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        _sync(folder)
     except OSError:
         pass
 

@@ -160,7 +160,8 @@ def hostile_url(tmp_path_factory):
     """`kb serve` on the hostile fixture, its PubMed records loaded into the cache."""
     data = tmp_path_factory.mktemp("hostile") / "data"
     shutil.copytree(FIXTURES / "hostile", data)
-    CliRunner().invoke(cli, ["fetch", "--data", str(data), "--load",
-                             str(data / "pubmed.xml")], catch_exceptions=False)
+    loaded = CliRunner().invoke(cli, ["fetch", "--data", str(data), "--load",
+                                      str(data / "pubmed.xml")], catch_exceptions=False)
+    assert loaded.exit_code == 0, loaded.output
     with kb_serve(data.parent / "kb.db", data) as url:
         yield url
