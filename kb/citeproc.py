@@ -33,10 +33,14 @@ PANDOC_WRITERS = {"text": "plain", "markdown": "gfm-raw_html", "html": "html"}
 CHUNK = 1000          # references per pandoc process
 TIMEOUT = 600         # seconds one pandoc process may take
 
+# an entry is a margin (its number) and the text; a work with nothing the style prints
+# (no author, title or container yet) comes out as the margin alone
 _HTML_ENTRY = re.compile(
     r'<div id="ref-(?P<id>[^"]*)" class="csl-entry"[^>]*>\s*'
-    r'(?:<div class="csl-left-margin">.*?</div>)?'
-    r'<div class="csl-right-inline">(?P<text>.*?)</div>\s*</div>', re.S)
+    r'(?:<div class="csl-left-margin">[^<]*</div>)?\s*'
+    r'(?:<div class="csl-right-inline">(?P<text>.*?)</div>)?\s*</div>', re.S)
+# what a formatted list shows for such a work, so that its number still names it
+NOTHING_TO_PRINT = "No author, title or journal verified yet (key {id})."
 
 
 class CiteprocError(RuntimeError):
@@ -71,19 +75,19 @@ def _render_chunk(items: list[dict], style: str, output: str) -> list[str]:
                             f"{done.stderr.decode(errors='replace').strip()}")
     text = done.stdout.decode()
     if output == "html":
-        found = [(m["id"], m["text"].strip()) for m in _HTML_ENTRY.finditer(text)]
+        found = [(m["id"], (m["text"] or "").strip()) for m in _HTML_ENTRY.finditer(text)]
         if [i for i, _ in found] != [item["id"] for item in items]:
             raise CiteprocError("pandoc's entries are not the items given, in order")
-        return [t for _, t in found]
+        return [t or html.escape(NOTHING_TO_PRINT.format(id=i)) for i, t in found]
     blocks = [b.strip() for b in text.split("\n\n") if b.strip()]
     entries = []
-    for position, block in enumerate(blocks, 1):
-        head = f"{position}. "
-        if not block.startswith(head):
+    for position, (block, item) in enumerate(zip(blocks, items), 1):
+        head = f"{position}."
+        if not (block == head or block.startswith(head + " ")):
             raise CiteprocError(f"pandoc's entry {position} does not start with {head!r}")
-        entries.append(block[len(head):])
-    if len(entries) != len(items):
-        raise CiteprocError(f"pandoc gave {len(entries)} entries for {len(items)} items")
+        entries.append(block[len(head):].strip() or NOTHING_TO_PRINT.format(id=item["id"]))
+    if len(blocks) != len(items):
+        raise CiteprocError(f"pandoc gave {len(blocks)} entries for {len(items)} items")
     return entries
 
 

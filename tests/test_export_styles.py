@@ -65,6 +65,19 @@ def test_a_work_without_pages_ends_at_its_year(selection):
     assert entry(selection, "nopages2006", "vancouver").endswith("Fixture Letters. 2006.")
 
 
+@pytest.mark.parametrize("style", ["vancouver", "ama"])
+@pytest.mark.parametrize("output", ["text", "markdown", "html"])
+def test_a_work_with_nothing_to_print_keeps_its_place_and_says_so(selection, style, output):
+    # a source known only by the page its figures were read on: pandoc prints its
+    # number and nothing else, and the entries after it must not slide up a place
+    bare = {"id": "bare-work", "type": "article-journal"}
+    items = [selection.items[0], bare, selection.items[1]]
+    first, middle, last = citeproc.entries(items, style, output)
+    assert middle == "No author, title or journal verified yet (key bare-work)."
+    assert (first, last) == tuple(citeproc.entries(
+        [selection.items[0], selection.items[1]], style, output))
+
+
 def test_numbers_are_the_selections_not_pandocs(selection):
     numbered = [(7, selection.items[0]), (12, selection.items[1])]
     text = citeproc.bibliography(numbered, "vancouver", "text")
