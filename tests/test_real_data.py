@@ -2,6 +2,8 @@
 
 import csv
 
+import pytest
+
 from conftest import DATA
 from kb import validate
 
@@ -42,3 +44,31 @@ def test_claims_cover_every_seed_review_with_quantitative_and_qualitative_claims
 def test_reference_lists_carry_their_numbers():
     citing = {(c["citing_key"], int(c["ref_number"])) for c in rows("citations.csv")}
     assert ("jagannath2012", 10) in citing and ("cavalcoli2017", 1) in citing
+
+
+def test_the_evidence_base_holds_at_least_40_sources_and_80_claims():
+    assert len(rows("references.csv")) >= 40
+    assert len(rows("claims.csv")) >= 80
+
+
+def test_every_identifier_comes_with_the_page_or_record_that_shows_it():
+    for ref in rows("references.csv"):
+        items = ref["verified_from"].split(" ; ")
+        if ref["pmid"] or ref["pmcid"] or ref["doi"]:
+            assert any(i.startswith("http") or i.endswith(".txt") or i == "pubmed"
+                       for i in items), ref["key"]
+        if ref["pmid"]:
+            # the canonical address of the record beside the page actually read
+            assert (f"https://pubmed.ncbi.nlm.nih.gov/{ref['pmid']}/" in items
+                    or "pubmed" in items or any(i.endswith(".txt") for i in items)), ref["key"]
+
+
+@pytest.mark.parametrize("treatment", [
+    "resection", "transplantation", "rfa", "mwa", "tae", "tace", "tare", "prrt", "ssa",
+    "everolimus", "sunitinib"])
+def test_each_treatment_the_reviews_discuss_has_figures_read_on_a_page(treatment):
+    claims = [c for c in rows("claims.csv") if c["kind"] == "quantitative"
+              and treatment in (c["intervention"], c["comparator"])
+              and any(i.startswith("http") for i in c["verified_from"].split(" ; "))]
+    assert claims, treatment
+    assert any(c["n"] for c in claims), f"no {treatment} claim gives its sample size"
