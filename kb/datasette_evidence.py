@@ -110,15 +110,23 @@ async def plot_route(request, datasette):
     chosen = {name: request.args[name] for name in plot.FILTERS if request.args.get(name)}
     params = plot.parameters(term, chosen)
     claim_rows = (await db.execute(plot.BARS_SQL, params)).rows
-    counts = [(r["population"], r["n"]) for r in
+    counts = [(r["term"], r["n"]) for r in
               (await db.execute(plot.POPULATIONS_SQL, params)).rows]
+    # the treatments the claims are about, offered one at a time when there are several
+    by_intervention = [{"intervention": treatment or "not stated", "n": n,
+                        "url": plot_url(datasette, database, term, filters={
+                            **chosen, "intervention": treatment}) if treatment else None}
+                       for treatment, n in (await db.execute(plot.INTERVENTIONS_SQL,
+                                                             params)).rows]
+    if len(by_intervention) < 2:
+        by_intervention = []
     total = sum(n for _, n in counts)
     shown = json.dumps([row[0] for row in claim_rows])
     conflicts = [dict(r) for r in (await db.execute(plot.CONFLICTS_SQL,
                                                     {"shown": shown})).rows]
     bars = plot.bars(claim_rows, [(c["claim_a"], c["claim_b"]) for c in conflicts])
     note = (f"{len(bars):,} of {total:,} claims shown, those in conflict first: narrow by "
-            "population, unit or timepoint" if total > len(bars) else "")
+            "population, intervention, unit or timepoint" if total > len(bars) else "")
     claims_root = datasette.urls.table(database, "claims") + "/"   # once, not per bar
     picture = plot.svg(term, bars, lambda claim_id: claims_root + tilde_encode(claim_id),
                        note)
@@ -144,7 +152,10 @@ async def plot_route(request, datasette):
             "conflicts_url": datasette.urls.table(database, "claim_conflicts") + "?"
             + urlencode({"outcome": term}),
             "bars": len(bars), "total": total, "chosen": chosen,
-            "narrower": narrower, "conflicts": conflicts,
+            "narrower": narrower, "by_intervention": by_intervention,
+            "every_intervention": plot_url(datasette, database, term, filters={
+                k: v for k, v in chosen.items() if k != "intervention"}),
+            "conflicts": conflicts,
             "more_conflicts": more_conflicts,
         }, request=request))
 

@@ -32,6 +32,7 @@ class Bar:
     high: float | None
     statement: str
     conflicts: tuple[str, ...] = ()  # ids of claims this one conflicts with
+    intervention: str = ""
 
 
 def _span(bar: Bar) -> tuple[float, float]:
@@ -145,6 +146,8 @@ def _row(bar: Bar, x, lo: float, hi: float, y: int, link: Callable[[str], str]) 
     tip = f"{bar.claim_id}: {figure}"
     if bar.timepoint:
         tip += f" at {bar.timepoint}"
+    if bar.intervention:
+        tip += f" ({bar.intervention})"
     tip += f" — {bar.statement}"
     if bar.conflicts:
         tip += " — conflicts with " + ", ".join(bar.conflicts)
@@ -194,31 +197,34 @@ def _open(a: float, b: float, y: float) -> str:
 # a plot shows at most this many bars (about 4,400 px of SVG): at 100,000 claims one
 # outcome holds thousands, which no one reads as a plot; the page offers the narrowing
 MAX_BARS = 200
-# the claims a plot is about: one outcome, optionally one population, unit and timepoint
-# (a blank argument means any)
+# the claims a plot is about: one outcome, optionally one population, intervention, unit
+# and timepoint (a blank argument means any)
 _CLAIMS_OF_PLOT = """
 from claims
 where claims.outcome = :outcome and claims.kind = 'quantitative'
   and (claims.value is not null or claims.low is not null or claims.high is not null)
   and (:population = '' or claims.population = :population)
+  and (:intervention = '' or claims.intervention = :intervention)
   and (:unit = '' or claims.unit = :unit)
   and (:timepoint = '' or claims.timepoint = :timepoint)
 """
-FILTERS = ("population", "unit", "timepoint")
+FILTERS = ("population", "intervention", "unit", "timepoint")
 # the claims chosen first (conflicts first, then by id), their sources joined after
 BARS_SQL = """
 select chosen.id, coalesce(sources.first_author || ' ' || sources.year, sources.key)
          as label,
        chosen.population, chosen.unit, chosen.timepoint, chosen.value, chosen.low,
-       chosen.high, chosen.statement
+       chosen.high, chosen.statement, chosen.intervention
 from (select claims.*""" + _CLAIMS_OF_PLOT + """
       order by claims.conflicts > 0 desc, claims.id limit :limit) as chosen
 join sources on sources.key = chosen.source_key
 order by chosen.conflicts > 0 desc, chosen.id
 """
-# how many claims the plot would show without its limit, by population
-POPULATIONS_SQL = ("select coalesce(claims.population, '') as population, count(*) as n"
-                   + _CLAIMS_OF_PLOT + "group by 1 order by n desc, 1")
+# how many claims the plot would show without its limit, by population and by intervention
+_COUNTS_SQL = ("select coalesce(claims.{0}, '') as term, count(*) as n" + _CLAIMS_OF_PLOT
+               + "group by 1 order by n desc, 1")
+POPULATIONS_SQL = _COUNTS_SQL.format("population")
+INTERVENTIONS_SQL = _COUNTS_SQL.format("intervention")
 # the conflicts of the claims shown (:shown, a JSON array of claim ids)
 CONFLICTS_SQL = """
 select claim_a, claim_b, kind, explanation from claim_conflicts
@@ -241,4 +247,5 @@ def bars(claim_rows: Iterable, conflict_rows: Iterable) -> list[Bar]:
         against[a].append(b)
         against[b].append(a)
     return [Bar(row[0], row[1], row[2] or "", row[3] or "", row[4] or "", *row[5:8],
-                row[8], tuple(sorted(against.get(row[0], ())))) for row in claim_rows]
+                row[8], tuple(sorted(against.get(row[0], ()))), row[9] or "")
+            for row in claim_rows]

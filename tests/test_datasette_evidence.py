@@ -110,7 +110,7 @@ def test_a_plot_with_more_claims_than_it_shows_puts_conflicts_first_and_offers_n
     assert len(bars) == 3 and all("conflict" in a.get("class") for a in bars)
     note = [t.text for t in root.iter(f"{SVG}text") if t.get("class") == "kb-plot-note"]
     assert note == ["3 of 15 claims shown, those in conflict first: narrow by population, "
-                    "unit or timepoint"]
+                    "intervention, unit or timepoint"]
     page = get("/kb/-/plot/outcome/overall-survival").text
     assert "<strong>3 of 15 shown</strong>" in page
     assert 'href="/kb/-/plot/outcome/overall-survival?population=other">other</a> (1)' in page

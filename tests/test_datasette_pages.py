@@ -3,6 +3,7 @@
 import asyncio
 import csv
 import html
+import re
 import shutil
 
 import pytest
@@ -205,3 +206,22 @@ def test_whole_numbers_show_without_a_decimal_point(get):
     assert "13.0" not in page
     page = text_of(get("/kb/claims/modlin2003-c04"))
     assert '<td class="type-float">67.5</td>' in page
+
+
+def test_the_plot_of_an_outcome_offers_one_intervention_at_a_time(get):
+    # overall survival is reported after resection, transplantation, embolization, ...:
+    # the page links a plot per intervention, and that plot holds exactly its claims
+    page = get("/kb/-/plot/outcome/overall-survival").text
+    link = "/kb/-/plot/outcome/overall-survival?intervention=transplantation"
+    assert f'href="{link}"' in page
+    expected = get("/kb.json?sql=select+id+from+claims+where+outcome='overall-survival'"
+                   "+and+intervention='transplantation'+and+kind='quantitative'+and+"
+                   "coalesce(value,low,high)+is+not+null&_shape=objects").json()["rows"]
+    assert len(expected) >= 5
+    svg = get(link.replace("survival?", "survival.svg?")).text
+    shown = sorted(re.findall(r'class="kb-bar(?: conflict)?" data-claim="([^"]+)"', svg))
+    assert shown == sorted(r["id"] for r in expected)
+    assert "(transplantation)" in svg                      # the tooltips name it
+    narrowed = get(link).text
+    assert 'href="/kb/-/plot/outcome/overall-survival">Every intervention</a>' in narrowed
+    assert "One intervention at a time" not in narrowed
