@@ -112,14 +112,6 @@ async def plot_route(request, datasette):
     claim_rows = (await db.execute(plot.BARS_SQL, params)).rows
     counts = [(r["term"], r["n"]) for r in
               (await db.execute(plot.POPULATIONS_SQL, params)).rows]
-    # the treatments the claims are about, offered one at a time when there are several
-    by_intervention = [{"intervention": treatment or "not stated", "n": n,
-                        "url": plot_url(datasette, database, term, filters={
-                            **chosen, "intervention": treatment}) if treatment else None}
-                       for treatment, n in (await db.execute(plot.INTERVENTIONS_SQL,
-                                                             params)).rows]
-    if len(by_intervention) < 2:
-        by_intervention = []
     total = sum(n for _, n in counts)
     shown = json.dumps([row[0] for row in claim_rows])
     conflicts = [dict(r) for r in (await db.execute(plot.CONFLICTS_SQL,
@@ -139,10 +131,21 @@ async def plot_route(request, datasette):
         for side in ("a", "b"):
             conflict[f"url_{side}"] = datasette.urls.row(
                 database, "claims", tilde_encode(conflict[f"claim_{side}"]))
-    narrower = [{"population": population or "population not stated", "n": n,
+
+    def one_at_a_time(field: str, counts: list, blank: str) -> list[dict]:
+        """A link to the plot of each term of `field` the claims have, with its count."""
+        return [{"term": value or blank, "n": n,
                  "url": plot_url(datasette, database, term, filters={
-                     **chosen, "population": population}) if population else None}
-                for population, n in counts] if total > len(bars) else []
+                     **chosen, field: value}) if value else None} for value, n in counts]
+
+    narrower = one_at_a_time("population", counts, "population not stated") \
+        if total > len(bars) else []
+    # the treatments the claims are about, offered one at a time when there are several
+    # (asked only for the page: the SVG alone has no links to offer)
+    by_intervention = one_at_a_time("intervention", (await db.execute(
+        plot.INTERVENTIONS_SQL, params)).rows, "not stated")
+    if len(by_intervention) < 2:
+        by_intervention = []
     return Response.html(await datasette.render_template(
         "kb_plot.html", {
             "database": database, "outcome": term, "svg": Markup(picture),
