@@ -5,8 +5,12 @@ this module wraps it rather than forking it: every request goes through Bio.Entr
 functions and its rate limiter (3 requests/s, 10 with an API key), while `Client` swaps
 in the base URL (NCBI_EUTILS_URL), a timeout, and retries with exponential backoff.
 
-The fetch_* functions yield raw response bytes; parsing lives in ingest.pubmed and
-saving in ingest.cache.
+The fetch_* functions return raw response bytes; parsing lives in ingest.pubmed, saving
+in ingest.cache, and the orchestration of the two in ingest.sync.
+
+Bio.Entrez's contract this relies on (held by tests/test_entrez_contract.py): its
+functions build a `urllib.request.Request` and open it through the module global
+`Bio.Entrez.urlopen`, looked up at call time, so that `Client._entrez` can swap it.
 """
 
 from __future__ import annotations
@@ -174,7 +178,6 @@ class SearchResult:
     count: int
     webenv: str
     query_key: str
-    ids: list[str]
 
 
 def search_pubmed(client: Client, query: str) -> SearchResult:
@@ -183,8 +186,7 @@ def search_pubmed(client: Client, query: str) -> SearchResult:
     root = _xml(body, "esearch")
     return SearchResult(count=int(root.findtext("Count") or 0),
                         webenv=root.findtext("WebEnv") or "",
-                        query_key=root.findtext("QueryKey") or "",
-                        ids=[e.text for e in root.iterfind("IdList/Id") if e.text])
+                        query_key=root.findtext("QueryKey") or "")
 
 
 def fetch_search_page(client: Client, result: SearchResult, start: int,

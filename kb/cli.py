@@ -1,16 +1,33 @@
-"""The `kb` command: one flat group of verbs over the curated data and the database."""
+"""The `kb` command: one flat group of verbs over the curated data and the database.
+
+Click only: each command reads its options, makes one call into the library, and says
+what happened. Exit status: 0 success, 1 invalid data or a file that cannot be written,
+2 a usage error or NCBI failing.
+"""
 
 from __future__ import annotations
 
-import os
+import contextlib
+import functools
 import sqlite3
 import sys
 from pathlib import Path
 
 import click
 
-from . import build as build_module
-from . import validate as validate_module
+from ingest import sync
+from ingest.cache import Cache
+from ingest.entrez import EntrezError
+from ingest.files import CannotWrite, unwritable, write_atomic
+from kb import match as matching
+from kb import resolve as resolving
+from kb.data import loader, pubmed_cache
+from kb.data.text import split_list
+from kb.db import build as building
+from kb.evidence import report as evidence
+from kb.export import citeproc, formats
+from kb.export.selection import SelectionError
+from kb.web import serve as serving
 
 DEFAULT_DB = "kb.db"
 
@@ -36,6 +53,74 @@ def _report(problems) -> None:
                f"file{'s' if files != 1 else ''}", err=True)
 
 
+def _fail(command: str, message: str, status: int = 1):
+    """Stop kb COMMAND with one line on standard error."""
+    click.echo(f"kb {command}: {message}", err=True)
+    sys.exit(status)
+
+
+def _loaded(data_dir: Path):
+    """The data set of data_dir; its problems reported and exit status 1 if it has any."""
+    dataset = loader.load(data_dir)
+    if dataset.problems:
+        _report(dataset.problems)
+        sys.exit(1)
+    return dataset
+
+
+def _build_or_exit(db: Path, data_dir: Path, when_stale: bool = False) -> dict | None:
+    """Build db from data_dir (with when_stale, only when it is missing or older than
+    the data); every failure reported as kb build reports it, and the process ends."""
+    if when_stale:
+        if not building.is_stale(db, data_dir):
+            return None
+        click.echo(f"building {db} from {data_dir}/", err=True)
+    try:
+        return building.build(db, data_dir)
+    except building.InvalidData as e:
+        _report(e.problems)
+        click.echo(f"{db} not built: fix the data first", err=True)
+        sys.exit(1)
+    except CannotWrite as e:
+        kept = "the previous database is unchanged" if db.exists() else \
+            "no database was written"
+        _fail("build", f"cannot write {e.filename}: {e.strerror}; {kept}")
+    except (OSError, sqlite3.Error) as e:
+        _fail("build", f"{db} not built: {e}")
+
+
+def _refuse_unwritable(command: str, *folders: Path) -> None:
+    """Stop before any request when a folder the command writes into cannot be written."""
+    for folder in folders:
+        reason = unwritable(folder)
+        if reason:
+            _fail(command, f"cannot write to {folder}/: {reason}; nothing was fetched or "
+                  "changed")
+
+
+def _fetch_errors(fn):
+    """What stops kb fetch or kb resolve part-way, as one clear line: unreachable or
+    failing E-utilities (exit status 2), a file that cannot be written (exit status 1)."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except EntrezError as e:
+            _fail(fn.__name__, f"{e}; nothing more was changed", status=2)
+        except CannotWrite as e:
+            _fail(fn.__name__, f"cannot write {e.filename}: {e.strerror}; nothing "
+                  "half-written is left, and the records saved before it are kept")
+
+    return wrapper
+
+
+@contextlib.contextmanager
+def _progress(total: int):
+    with click.progressbar(length=total, label="fetching PubMed records", file=sys.stderr,
+                           show_pos=True, hidden=not sys.stderr.isatty()) as bar:
+        yield bar.update
+
+
 @click.group()
 @click.version_option(package_name="nelm-kb")
 def cli():
@@ -44,10 +129,10 @@ def cli():
 
 @cli.command()
 @data_option
-@click.option("--evidence", is_flag=True,
+@click.option("--evidence", "with_evidence", is_flag=True,
               help="Also check each quantitative claim's numbers against the cached "
               "abstract of its source, and list trail hops whose figures differ.")
-def validate(data_dir: Path, evidence: bool):
+def validate(data_dir: Path, with_evidence: bool):
     """Check the data files; print every problem as path:line:column: message.
 
     Exit status 1 when there is any problem. With --evidence, a claim whose numbers
@@ -57,22 +142,15 @@ def validate(data_dir: Path, evidence: bool):
 
     Example: kb validate --data data --evidence
     """
-    dataset = validate_module.load(data_dir)
-    if dataset.problems:
-        _report(dataset.problems)
-        sys.exit(1)
+    dataset = _loaded(data_dir)
     counts = ", ".join(f"{len(f.rows)} rows in {name}" for name, f in dataset.files.items())
-    if evidence:
-        from .csvfile import gc_paused
-
-        with gc_paused():  # as in the build: millions of live rows, no garbage
-            found = build_module.evidence_of(dataset)
-        report = validate_module.evidence_report(dataset, found)
-        for note in report.notes:
+    if with_evidence:
+        found = evidence.check(dataset)
+        for note in found.notes:
             click.echo(str(note))
-        click.echo(report.summary, err=True)
-        if report.problems:
-            _report(report.problems)
+        click.echo(found.summary, err=True)
+        if found.problems:
+            _report(found.problems)
             sys.exit(1)
     click.echo(f"{data_dir}: valid ({counts})")
 
@@ -87,43 +165,9 @@ def build(db: Path, data_dir: Path):
 
     Example: kb build kb.db --data data
     """
-    try:
-        counts = build_module.build(db, data_dir)
-    except build_module.InvalidData as e:
-        _report(e.problems)
-        click.echo(f"{db} not built: fix the data first", err=True)
-        sys.exit(1)
-    except build_module.CannotWrite as e:
-        _fail("build", str(e))
-    except (OSError, sqlite3.Error) as e:
-        _fail("build", f"{db} not built: {e}")
+    counts = _build_or_exit(db, data_dir)
     summary = ", ".join(f"{n} {t}" for t, n in counts.items())
     click.echo(f"built {db}: {summary}")
-
-
-def _stale(db: Path, data_dir: Path) -> bool:
-    if not db.exists():
-        return True
-    built = db.stat().st_mtime
-    cache = data_dir / "pubmed"
-    inputs = [*data_dir.glob("*.csv"), *([cache, *cache.glob("*.xml.gz")] if cache.is_dir()
-                                         else [])]
-    return any(p.stat().st_mtime > built for p in inputs)
-
-
-def _ensure_built(db: Path, data_dir: Path) -> None:
-    """Build DB when it is missing or older than the data files; exit 1 on bad data."""
-    if not _stale(db, data_dir):
-        return
-    click.echo(f"building {db} from {data_dir}/", err=True)
-    try:
-        build_module.build(db, data_dir)
-    except build_module.InvalidData as e:
-        _report(e.problems)
-        click.echo(f"{db} not built: fix the data first", err=True)
-        sys.exit(1)
-    except build_module.CannotWrite as e:
-        _fail("build", str(e))
 
 
 @cli.command()
@@ -136,98 +180,9 @@ def serve(db: Path, data_dir: Path, host: str, port: int):
 
     Example: kb serve kb.db --port 8001
     """
-    _ensure_built(db, data_dir)
-    args = [sys.executable, "-m", "datasette", "serve", "--immutable", str(db),
-            "--host", host, "--port", str(port), *datasette_settings()]
+    _build_or_exit(db, data_dir, when_stale=True)
     click.echo(f"serving {db} on http://{host}:{port}/", err=True)
-    os.execv(sys.executable, args)
-
-
-# The Datasette settings every served knowledge base uses. With --immutable (SQLite opens
-# the file read-only and never locks it) and kb.datasette_safety (GET and HEAD only,
-# capped values), they bound what one request can cost.
-DATASETTE_SETTINGS = {
-    "suggest_facets": "off",       # each suggestion is a query over the whole table
-    "sql_time_limit_ms": "1000",   # any query, canned or typed, stops after a second
-    "facet_time_limit_ms": "200",  # a facet that takes longer is dropped from the page
-    "max_returned_rows": "1000",   # rows one page or JSON answer returns
-    "default_page_size": "50",     # rows a table page shows (?_size= asks for up to 1000):
-                                   # rendering is most of a page's time, and 100 rows of
-                                   # statements and abstracts weigh over 150 KB
-    "max_csv_mb": "100",           # a streamed CSV (?_stream=1) stops at 100 MB
-    "default_facet_size": "15",
-    "num_sql_threads": "3",        # queries at once; more would not help on 2 cores
-}
-
-
-def datasette_settings() -> list[str]:
-    """DATASETTE_SETTINGS as `datasette serve` options."""
-    return [arg for name, value in DATASETTE_SETTINGS.items()
-            for arg in ("--setting", name, value)]
-
-
-def _cache(data_dir: Path):
-    from ingest.cache import Cache
-
-    return Cache(data_dir / "pubmed")
-
-
-def _fail(command: str, message: str, status: int = 1):
-    """Stop kb COMMAND with one line on standard error."""
-    click.echo(f"kb {command}: {message}", err=True)
-    sys.exit(status)
-
-
-def _refuse_unwritable(command: str, *folders: Path) -> None:
-    """Stop before any request when a folder the command writes into cannot be written."""
-    from ingest.cache import unwritable
-
-    for folder in folders:
-        reason = unwritable(folder)
-        if reason:
-            _fail(command, f"cannot write to {folder}/: {reason}; nothing was fetched or "
-                  "changed")
-
-
-def _fetch_errors(fn):
-    """What stops kb fetch or kb resolve part-way, as one clear line: unreachable or
-    failing E-utilities (exit status 2), a file that cannot be written (exit status 1)."""
-    import functools
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        from ingest.cache import CannotWrite
-        from ingest.entrez import EntrezError
-
-        try:
-            return fn(*args, **kwargs)
-        except EntrezError as e:
-            _fail(fn.__name__, f"{e}; nothing more was changed", status=2)
-        except CannotWrite as e:
-            _fail(fn.__name__, f"cannot write {e.filename}: {e.strerror}; nothing "
-                  "half-written is left, and the records saved before it are kept")
-
-    return wrapper
-
-
-def _load(cache, paths: list[Path], outcome) -> None:
-    """kb fetch --load: each file's records are all saved, or none of them."""
-    from ingest import pubmed
-    from ingest.cache import CannotWrite
-
-    from . import fetch as fetching
-
-    for path in paths:
-        try:
-            fetching.load_files(cache, [path], outcome)
-        except pubmed.PubmedParseError as e:
-            _fail("fetch", f"{e}; nothing from that file was saved")
-        except CannotWrite as e:
-            _fail("fetch", f"cannot write {e.filename}: {e.strerror}; nothing from {path} "
-                  "was saved")
-        except OSError as e:
-            _fail("fetch", f"cannot read {path}: {e.strerror or e}; nothing from that file "
-                  "was saved")
+    serving.serve(db, host, port)
 
 
 @cli.command()
@@ -254,45 +209,27 @@ def fetch(data_dir, pmids, query, refs_of, cited_by, missing, load, refresh):
 
     Example: kb fetch --pmid 28487601 --refs-of 28487601 --missing
     """
-    from ingest import entrez
-
-    from . import fetch as fetching
-
-    cache = _cache(data_dir)
-    outcome = fetching.Outcome()
     if not any([pmids, query, refs_of, cited_by, missing, load]):
         raise click.UsageError("say what to fetch: --pmid, --query, --refs-of, --cited-by, "
                                "--missing or --load")
-    pmids = [p for given in pmids for p in given.replace(",", " ").split()]
-    for pmid in (*pmids, *refs_of, *cited_by):
+    request = sync.Request(tuple(split_list(pmids)), query, refs_of, cited_by, load, refresh)
+    for pmid in (*request.pmids, *refs_of, *cited_by):
         if not (pmid.isascii() and pmid.isdigit()):
             raise click.BadParameter(f"{pmid!r} is not a PMID (digits only)")
+    cache = Cache(data_dir / "pubmed")
     _refuse_unwritable("fetch", cache.root)
-    _load(cache, load, outcome)
-    wanted = list(pmids)
-    if missing:
-        wanted += fetching.missing_pmids(data_dir, cache)
-    if refs_of or cited_by or wanted or query:
-        client = entrez.Client()
-        for pmid in refs_of:
-            wanted += [pmid, *fetching.linked_pmids(client, cache, pmid, entrez.REFS, outcome)]
-        for pmid in cited_by:
-            wanted += fetching.linked_pmids(client, cache, pmid, entrez.CITED_IN, outcome)
-        todo = len(set(wanted))
-        with click.progressbar(length=todo, label="fetching PubMed records", file=sys.stderr,
-                               show_pos=True, hidden=not sys.stderr.isatty()) as bar:
-            fetching.fetch_pmids(client, cache, wanted, refresh, outcome, bar.update)
-        if query:
-            fetching.fetch_query(client, cache, query, refresh, outcome)
-    for note in outcome.notes:
-        click.echo(note, err=True)
-    click.echo(f"saved {len(outcome.saved)} records to {cache.root}/ "
-               f"({len(outcome.skipped)} already cached, {len(outcome.deleted)} deleted)")
-    if (refs_of or cited_by or wanted or query) and not os.environ.get("NCBI_EMAIL"):
-        click.echo("note: NCBI_EMAIL is not set; NCBI asks for an e-mail address with "
-                   "every request", err=True)
-    if outcome.not_found:
-        click.echo("not found in PubMed: " + ", ".join(outcome.not_found), err=True)
+    try:
+        outcome = sync.sync(cache, request, progress=_progress, missing=(
+            (lambda: pubmed_cache.missing_pmids(data_dir)) if missing else None))
+    except sync.LoadFailed as e:
+        _fail("fetch", str(e))
+    said = sync.report(outcome, cache)
+    for line in said.notes:
+        click.echo(line, err=True)
+    click.echo(said.summary)
+    for line in said.warnings:
+        click.echo(line, err=True)
+    if said.failed:
         sys.exit(1)
 
 
@@ -308,30 +245,18 @@ def resolve(data_dir, output):
 
     Example: kb resolve -o proposed_pmids.csv
     """
-    from ingest import entrez
-
-    from . import fetch as fetching
-
-    cache = _cache(data_dir)
-    output = output or cache.root / "proposed_pmids.csv"
-    _refuse_unwritable("resolve", cache.root, output.parent)
-    proposals = fetching.resolve(entrez.Client(), cache, data_dir)
-    fetching.write_proposals(output, proposals)
+    output = output or data_dir / "pubmed" / "proposed_pmids.csv"
+    _refuse_unwritable("resolve", data_dir / "pubmed", output.parent)
+    proposals = resolving.propose(data_dir, output)
     accepted = sum(p["decision"] == "accept" for p in proposals)
     click.echo(f"{len(proposals)} references without a PMID: {accepted} proposed "
-               f"(title score >= {fetching.TITLE_MATCH_SCORE}); see {output}")
-
-
-def _split(values) -> list[str]:
-    return [v for given in values for v in given.replace(",", " ").split()]
+               f"(title score >= {resolving.TITLE_MATCH_SCORE}); see {output}")
 
 
 @cli.command()
 @db_argument
 @data_option
-@click.option("-f", "--format", "fmt", required=True,
-              type=click.Choice(["bibtex", "ris", "csl-json", "vancouver", "ama",
-                                 "evidence-table"]),
+@click.option("-f", "--format", "fmt", required=True, type=click.Choice(formats.ALL_FORMATS),
               help="BibTeX, RIS, CSL-JSON, a formatted Vancouver or AMA list, or an "
               "evidence table.")
 @click.option("--as", "output", type=click.Choice(["text", "markdown", "html", "csv"]),
@@ -359,9 +284,6 @@ def export(db, data_dir, fmt, output, review, source_keys, claim_ids, outcome, w
 
     Example: kb export --format vancouver --as markdown --outcome overall-survival
     """
-    from . import citeproc
-    from . import export as exporting
-
     claims_asked = bool(claim_ids or outcome or where)
     if sum([bool(review), bool(source_keys), claims_asked]) > 1:
         raise click.UsageError("choose one selection: --reference-list, --source, or "
@@ -370,40 +292,29 @@ def export(db, data_dir, fmt, output, review, source_keys, claim_ids, outcome, w
         raise click.UsageError("an evidence table is made of claims: select them with "
                                "--claim, --outcome or --where (or nothing, for all)")
     try:
-        exporting.output_for(fmt, output)
+        formats.output_for(fmt, output)
     except ValueError as e:
         raise click.BadParameter(str(e), param_hint="--as") from None
-    _ensure_built(db, data_dir)
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    _build_or_exit(db, data_dir, when_stale=True)
     try:
-        if review:
-            selection = exporting.reference_list(conn, review)
-        elif source_keys:
-            selection = exporting.sources(conn, _split(source_keys))
-        elif claims_asked or fmt == "evidence-table":
-            ids = exporting.claim_ids(conn, _split(claim_ids) or None, outcome, where)
-            selection = exporting.behind_claims(conn, ids)
-        else:
-            selection = exporting.all_sources(conn)
-        text = exporting.render(selection, fmt, output)
-    except exporting.SelectionError as e:
+        text, selection = formats.export(
+            db, fmt, output, review=review, source_keys=split_list(source_keys),
+            claims=split_list(claim_ids), outcome=outcome, where=where,
+            of_claims=fmt == "evidence-table")
+    except SelectionError as e:
         raise click.UsageError(str(e)) from None
     except citeproc.CiteprocError as e:
-        click.echo(f"kb export: {e}", err=True)
-        sys.exit(2)
-    finally:
-        conn.close()
+        _fail("export", str(e), status=2)
     for note in selection.unknown:
         click.echo(f"not exported: {note}", err=True)
-    if output_file:
-        from ingest.cache import CannotWrite, write_atomic
-        try:
-            write_atomic(output_file, text.encode("utf-8"))
-        except CannotWrite as e:
-            _fail("export", f"cannot write {e.filename}: {e.strerror}; nothing was written")
-        click.echo(f"wrote {len(selection.entries)} references to {output_file}", err=True)
-    else:
+    if not output_file:
         click.echo(text, nl=False)
+        return
+    try:
+        write_atomic(output_file, text.encode("utf-8"))
+    except CannotWrite as e:
+        _fail("export", f"cannot write {e.filename}: {e.strerror}; nothing was written")
+    click.echo(f"wrote {len(selection.entries)} references to {output_file}", err=True)
 
 
 @cli.command()
@@ -416,7 +327,7 @@ def export(db, data_dir, fmt, output, review, source_keys, claim_ids, outcome, w
               "(cited_key blank).")
 @click.option("--limit", default=3, show_default=True, type=click.IntRange(1, 50),
               help="Candidates shown per citation.")
-@click.option("--format", "fmt", type=click.Choice(["text", "csv", "json"]),
+@click.option("--format", "fmt", type=click.Choice(matching.FORMATS),
               default="text", show_default=True)
 def match(data_dir, text, citations_file, unlinked, limit, fmt):
     """Rank known sources against a free-text citation as a review prints it.
@@ -426,76 +337,19 @@ def match(data_dir, text, citations_file, unlinked, limit, fmt):
 
     Example: kb match "Modlin IM, Lye KD, Kidd M. A 5-decade analysis of 13,715 carcinoid tumors. Cancer. 2003;97:934-959."
     """
-    from . import match as matching
-
-    given = sum(bool(x) for x in (text, citations_file, unlinked))
-    if given != 1:
+    if sum(bool(x) for x in (text, citations_file, unlinked)) != 1:
         raise click.UsageError("give one of: a citation TEXT, --file F or --unlinked")
-    dataset = validate_module.load(data_dir)
-    if dataset.problems:
-        _report(dataset.problems)
-        sys.exit(1)
-    sources = build_module.source_dicts(dataset)
-    index = matching.Index(matching.work_reference(
-        s["key"], s["title"], s["authors"], s["year"], s["volume"], s["pages"],
-        s["journal"]) for s in sources)
-    labels = {s["key"]: s["label"] for s in sources}
+    dataset = _loaded(data_dir)
     if text:
         queries = [("", text)]
     elif citations_file:
         queries = [(f"line {n}", line.strip()) for n, line in
                    enumerate(citations_file, start=1) if line.strip()]
     else:
-        citations = dataset["citations.csv"]
-        queries = [(f"{citations.display}:{citations.line_numbers[row]}: {key} [{number}]",
-                    cited_as)
-                   for row, (key, number, cited_key, cited_as) in enumerate(zip(
-                       citations.column("citing_key"), citations.column("ref_number"),
-                       citations.column("cited_key"), citations.column("cited_as")))
-                   if cited_as and not cited_key]
+        queries = matching.unlinked(dataset)
     if not queries:
         click.echo("every entry of citations.csv that prints a citation is linked to a "
                    "work" if unlinked else "no citation given", err=True)
         return
-    results = [(where, citation, index.rank(matching.parse_citation(citation), limit))
-               for where, citation in queries]
-    click.echo(_match_output(results, labels, fmt, matching.MATCH_SCORE), nl=False)
-
-
-def _match_output(results, labels: dict, fmt: str, threshold: float) -> str:
-    import csv
-    import io
-    import json
-
-    def candidates(ranked) -> list[dict]:
-        return [{"rank": rank, "key": m.key, "score": m.score, "match": m.is_match,
-                 "label": labels[m.key], "parts": m.parts}
-                for rank, m in enumerate(ranked, start=1)]
-
-    if fmt == "json":
-        return json.dumps([{"query": where, "citation": citation,
-                            "candidates": candidates(ranked)}
-                           for where, citation, ranked in results], indent=2,
-                          ensure_ascii=False) + "\n"
-    if fmt == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(["query", "citation", "rank", "key", "score", "match", "label"])
-        for where, citation, ranked in results:
-            if not ranked:
-                writer.writerow([where, citation, "", "", "", "no", ""])
-            for c in candidates(ranked):
-                writer.writerow([where, citation, c["rank"], c["key"], c["score"],
-                                 "yes" if c["match"] else "no", c["label"]])
-        return out.getvalue()
-    lines = []
-    for where, citation, ranked in results:
-        lines.append(f"{where + ': ' if where else ''}{citation}")
-        if not ranked or not ranked[0].is_match:
-            lines.append(f"  no match (a match scores {threshold:g} or more, on a title)")
-        for m in ranked:
-            parts = ", ".join(f"{k} {v:g}" for k, v in m.parts.items())
-            verdict = "match" if m.is_match else "candidate"
-            lines.append(f"  {m.score:5.1f}  {verdict:9}  {m.key}  {labels[m.key]}  "
-                         f"({parts})")
-    return "\n".join(lines) + "\n"
+    results, labels = matching.rank(dataset, queries, limit)
+    click.echo(matching.render(results, labels, fmt), nl=False)

@@ -1,257 +1,83 @@
-"""Match a citation as a review prints it against known works, with rapidfuzz.
-
-"Modlin IM, Lye KD, Kidd M. A 5-decade analysis of 13,715 carcinoid tumors. Cancer.
-2003;97:934-959." is split into first author, title, journal, year, volume and first
-page (`parse_citation`); each part is compared with the same part of every candidate
-work and the parts' scores are combined (`score`). Candidates come from blocking: an
-index of the title's rarer words and of first-author surnames, so a query looks at a
-few dozen works, not all of them. `kb match`, the duplicate check of `kb validate` and
-the benchmark use this one module.
+"""`kb match`: rank the known works against citations as reviews print them, and write
+the ranking as text, CSV or JSON. The scoring itself is kb/data/fuzzy.py's.
 """
 
 from __future__ import annotations
 
-import heapq
-import re
-import unicodedata
-from collections import defaultdict
-from dataclasses import dataclass
-from typing import Iterable, Sequence
+import csv
+import io
+import json
+from typing import NamedTuple
 
-from rapidfuzz import fuzz
+from kb.data import fuzzy
+from kb.data.dataset import Dataset
+from kb.data.works import works
 
-# a score at or above this is a match; below it a candidate is only a suggestion
-MATCH_SCORE = 80
-# weights of the parts; a part the citation lacks is left out of the sum
-WEIGHTS = {"title": 0.65, "author": 0.15, "year": 0.1, "locator": 0.1}
-CANDIDATES = 40          # candidates scored per query
-RARE_WORD_SHARE = 0.002  # title words in more works than this share are not indexed...
-RARE_WORD_MIN = 100      # ...unless that is fewer than this many works
-STOPWORDS = frozenset("""a an and are as at by for from in into is of on or the to with
-    without its their than that this these those was were be been vs versus""".split())
-YEAR = r"(?:1[89]\d\d|20\d\d)"
-# '2003;97(4):934-959', '2003 Feb 15;97(4):934-59', '2003;97:934', '2013;2:e58'
-TAIL = re.compile(rf"(?P<year>{YEAR})[a-z]?(?:\s+[A-Z][a-z]{{2}}[^;:.]*)?\s*"
-                  r"(?:;\s*(?P<volume>[\w-]+)?\s*(?:\((?P<issue>[^)]*)\))?)?"
-                  r"(?:\s*:\s*(?P<pages>[A-Za-z]?\d+[A-Za-z]?(?:\s*[-–]\s*[A-Za-z]?\d+)?))?")
-UPPER = "A-ZÀ-ÖØ-Þ"
-INITIALS = rf"[{UPPER}][{UPPER}a-z]{{0,3}}\.?(?:\s?[{UPPER}]\.?){{0,3}}"
-AUTHOR = rf"[^\W\d][\w'’\-]*(?:\s+[^\W\d][\w'’\-]*)*?\s+{INITIALS}"
-AUTHORS = re.compile(rf"^\s*(?P<first>{AUTHOR})(?:\s*,\s*(?:{AUTHOR}|et\s+al\.?))*"
-                     r"(?:\s*,?\s*et\s+al)?\s*[.;:]\s+")
-NON_WORD = re.compile(r"[\W_]+")
-SENTENCE_END = re.compile(r"[.?!\]]\s+")
-TITLE_SPLITS = 4  # title/journal boundaries tried, from the last one back
+FORMATS = ("text", "csv", "json")
 
 
-def normalise(text: str | None) -> str:
-    """Casefolded ASCII words: 'Klöppel, G.' -> 'kloppel g'."""
-    if not text:
-        return ""
-    if not text.isascii():
-        text = unicodedata.normalize("NFKD", text)
-        text = "".join(c for c in text if not unicodedata.combining(c))
-    return " ".join(NON_WORD.sub(" ", text.casefold()).split())
+class Ranked(NamedTuple):
+    """One citation asked about, where it came from, and its best candidates."""
+
+    where: str            # '' for a citation given on the command line
+    citation: str
+    matches: list[fuzzy.Match]
 
 
-def first_page(pages: str | None) -> str:
-    """'934-959' -> '934', 'e58' -> 'e58'."""
-    return normalise(re.split(r"\s*[-–]\s*", pages or "", maxsplit=1)[0])
+def unlinked(dataset: Dataset) -> list[tuple[str, str]]:
+    """(where, citation) of every citations.csv entry printed but not linked to a work."""
+    citations = dataset["citations.csv"]
+    return [(f"{citations.display}:{citations.line_numbers[row]}: {key} [{number}]", cited_as)
+            for row, (key, number, cited_key, cited_as) in enumerate(zip(
+                citations.column("citing_key"), citations.column("ref_number"),
+                citations.column("cited_key"), citations.column("cited_as")))
+            if cited_as and not cited_key]
 
 
-@dataclass(slots=True)
-class Reference:
-    """A work or a printed citation, each part normalised; '' when not known."""
-
-    title: str = ""
-    author: str = ""  # first author's surname
-    year: str = ""
-    volume: str = ""
-    page: str = ""    # first page or article number
-    journal: str = ""
-    key: str = ""     # the work's key, for known works
-    text: str = ""    # the citation as given, for parsed ones
-    titles: tuple[str, ...] = ()  # other readings of a parsed citation's title
-    words: str = ""   # title and journal of a parsed citation, for blocking
+def rank(dataset: Dataset, queries: list[tuple[str, str]], limit: int
+         ) -> tuple[list[Ranked], dict[str, str]]:
+    """The best `limit` works for each (where, citation), and every work's label."""
+    sources = works(dataset).sources
+    index = fuzzy.Index(fuzzy.work_reference(
+        s["key"], s["title"], s["authors"], s["year"], s["volume"], s["pages"],
+        s["journal"]) for s in sources)
+    labels = {s["key"]: s["label"] for s in sources}
+    return ([Ranked(where, citation, index.rank(fuzzy.parse_citation(citation), limit))
+             for where, citation in queries], labels)
 
 
-def parse_citation(text: str) -> Reference:
-    """Split a printed citation (Vancouver or AMA) into its parts, as far as it can."""
-    rest = " ".join(text.split())
-    ref = Reference(text=text)
-    authors = AUTHORS.match(rest)
-    if authors:
-        ref.author = _surname(authors.group("first"))
-        rest = rest[authors.end():]
-    else:
-        # no author list recognised: perhaps 'Touzios et al.' or a title alone
-        lead = re.match(r"^\s*([^\W\d][\w'’\-]+)\s+et\s+al\b\.?\s*", rest)
-        if lead:
-            ref.author = normalise(lead.group(1))
-            rest = rest[lead.end():]
-    tail = None
-    for found in TAIL.finditer(rest):
-        tail = found  # the last year-led group is the imprint
-    if tail:
-        ref.year, ref.volume = tail.group("year"), normalise(tail.group("volume"))
-        ref.page = first_page(tail.group("pages"))
-        rest = rest[:tail.start()]
-    rest = rest.strip(" .;,")
-    # 'Title. Journal' — but abbreviated journals have full stops too ('Surg. Clin.
-    # North Am.'), so every boundary from the last one back gives a possible title
-    ends = [m for m in SENTENCE_END.finditer(rest) if m.start() > 0][-TITLE_SPLITS:]
-    if ends:
-        ref.title, ref.journal = normalise(rest[:ends[-1].start() + 1]), normalise(
-            rest[ends[-1].end():])
-        ref.titles = tuple(normalise(rest[:m.start() + 1]) for m in reversed(ends[:-1]))
-    else:
-        ref.title = normalise(rest)
-    ref.words = normalise(rest)
-    return ref
+def render(results: list[Ranked], labels: dict[str, str], fmt: str,
+           threshold: float = fuzzy.MATCH_SCORE) -> str:
+    """The ranking as `kb match` prints it: text, csv or json."""
+    def candidates(ranked) -> list[dict]:
+        return [{"rank": rank, "key": m.key, "score": m.score, "match": m.is_match,
+                 "label": labels[m.key], "parts": m.parts}
+                for rank, m in enumerate(ranked, start=1)]
 
-
-def _surname(name: str) -> str:
-    """'van der Berg AB' -> 'van der berg'; 'Modlin I.M.' -> 'modlin'."""
-    words = name.split()
-    while len(words) > 1 and re.fullmatch(rf"[{UPPER}.]{{1,6}}", words[-1]):
-        words.pop()
-    return normalise(" ".join(words))
-
-
-def work_reference(key: str, title: str | None, authors: str | None, year, volume,
-                   pages, journal: str | None = None) -> Reference:
-    """A known work (a sources row or a PubMed record) as a Reference."""
-    first = (authors or "").split(";")[0].strip()
-    author = "" if first in ("", "et al.") else _surname(first)
-    return Reference(normalise(title), author, str(year or ""), normalise(volume),
-                     first_page(pages), normalise(journal), key=key)
-
-
-@dataclass(frozen=True, slots=True)
-class Match:
-    key: str
-    score: float
-    parts: dict  # part -> score, for the parts the citation has
-
-    @property
-    def is_match(self) -> bool:
-        """At least MATCH_SCORE, and the citation had a title to compare: a surname
-        and a year alone never make a match."""
-        return self.score >= MATCH_SCORE and "title" in self.parts
-
-
-def score(cited: Reference, known: Reference) -> Match:
-    """How well a known work fits a citation, 0-100; parts the citation lacks are left
-    out, parts the work lacks score 0 (an unidentified work cannot confirm anything)."""
-    parts: dict[str, float] = {}
-    total = weight = 0.0
-    for part, w in WEIGHTS.items():
-        mine = _part(cited, part)
-        if not mine:
-            continue
-        weight += w
-        theirs = _part(known, part)
-        if not theirs:
-            continue
-        if part == "title":
-            s = max(_title_score(title, theirs) for title in (mine, *cited.titles))
-        elif part == "author":
-            s = fuzz.ratio(mine, theirs)
-        elif part == "year":
-            s = 100.0 if mine == theirs else (50.0 if abs(int(mine) - int(theirs)) == 1
-                                              else 0.0)
-        else:
-            s = 100.0 * (sum(a == b and a != "" for a, b in zip(mine, theirs))
-                         / max(1, sum(a != "" for a in mine)))
-        parts[part] = round(s, 1)
-        total += w * s
-    return Match(known.key, round(total / weight, 1) if weight else 0.0, parts)
-
-
-def _title_score(mine: str, theirs: str) -> float:
-    return max(fuzz.ratio(mine, theirs), fuzz.token_sort_ratio(mine, theirs),
-               0.95 * fuzz.token_set_ratio(mine, theirs))
-
-
-def _part(ref: Reference, part: str):
-    if part == "locator":
-        return (ref.volume, ref.page) if ref.volume or ref.page else None
-    return getattr(ref, part)
-
-
-def title_words(title: str) -> set[str]:
-    return {w for w in title.split() if len(w) > 2 and w not in STOPWORDS}
-
-
-class Index:
-    """Known works, blocked for matching: rarer title words, first-author surnames, and
-    volume with first page."""
-
-    def __init__(self, works: Iterable[Reference]):
-        self.works: list[Reference] = list(works)
-        words: dict[str, list[int]] = defaultdict(list)
-        authors: dict[str, list[int]] = defaultdict(list)
-        locators: dict[tuple[str, str], list[int]] = defaultdict(list)
-        for i, ref in enumerate(self.works):
-            for word in title_words(ref.title):
-                words[word].append(i)
-            if ref.author:
-                authors[ref.author].append(i)
-            if ref.volume and ref.page:
-                locators[(ref.volume, ref.page)].append(i)
-        self.words, self.authors, self.locators = dict(words), dict(authors), dict(locators)
-        self.rare = max(RARE_WORD_MIN, int(len(self.works) * RARE_WORD_SHARE))
-
-    def candidates(self, cited: Reference, limit: int = CANDIDATES) -> list[int]:
-        """Works sharing the rarest title words (weighted by rarity), plus those with the
-        same first author (and year) or the same volume and first page."""
-        postings = sorted((self.words[w] for w in title_words(cited.words or cited.title)
-                           if w in self.words), key=len)
-        useful = [p for p in postings if len(p) <= self.rare] or [
-            p for p in postings[:2] if len(p) <= 20 * self.rare]
-        weights: dict[int, float] = {}
-        for posting in useful:
-            weight = 1.0 / len(posting)
-            for i in posting:
-                weights[i] = weights.get(i, 0.0) + weight
-        chosen = heapq.nlargest(limit, weights, key=weights.__getitem__)
-        by_author = self.authors.get(cited.author, ())
-        if len(by_author) <= self.rare:
-            chosen.extend(i for i in by_author
-                          if not cited.year or self.works[i].year in ("", cited.year))
-        if cited.volume and cited.page:
-            chosen.extend(self.locators.get((cited.volume, cited.page), ()))
-        return list(dict.fromkeys(chosen))
-
-    def rank(self, cited: Reference, limit: int = 5) -> list[Match]:
-        """The best-scoring known works for a citation, best first."""
-        matches = [score(cited, self.works[i]) for i in self.candidates(cited)]
-        matches.sort(key=lambda m: (-m.score, m.key))
-        return matches[:limit]
-
-    def best(self, cited: Reference) -> Match | None:
-        """The top work when it is a match (Match.is_match), else None."""
-        ranked = self.rank(cited, limit=1)
-        return ranked[0] if ranked and ranked[0].is_match else None
-
-
-def duplicates(works: Sequence[Reference], threshold: float = 95
-               ) -> list[tuple[int, int, float]]:
-    """Pairs (earlier, later, title score) of works that look like the same work
-    entered twice: candidates from the index, the same year where both have one, and
-    normalised titles at least `threshold` alike (a typo, not a subtitle dropped: plain
-    ratio, stricter than a citation's title score). Each later work is paired once."""
-    index = Index(works)
-    pairs = []
-    for i, ref in enumerate(works):
-        if not ref.title:
-            continue
-        for j in sorted(index.candidates(ref)):
-            other = works[j]
-            if j >= i or (ref.year and other.year and ref.year != other.year):
-                continue
-            similarity = fuzz.ratio(ref.title, other.title, score_cutoff=threshold)
-            if similarity:
-                pairs.append((j, i, similarity))
-                break
-    return pairs
+    if fmt == "json":
+        return json.dumps([{"query": where, "citation": citation,
+                            "candidates": candidates(ranked)}
+                           for where, citation, ranked in results], indent=2,
+                          ensure_ascii=False) + "\n"
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["query", "citation", "rank", "key", "score", "match", "label"])
+        for where, citation, ranked in results:
+            if not ranked:
+                writer.writerow([where, citation, "", "", "", "no", ""])
+            for c in candidates(ranked):
+                writer.writerow([where, citation, c["rank"], c["key"], c["score"],
+                                 "yes" if c["match"] else "no", c["label"]])
+        return out.getvalue()
+    lines = []
+    for where, citation, ranked in results:
+        lines.append(f"{where + ': ' if where else ''}{citation}")
+        if not ranked or not ranked[0].is_match:
+            lines.append(f"  no match (a match scores {threshold:g} or more, on a title)")
+        for m in ranked:
+            parts = ", ".join(f"{k} {v:g}" for k, v in m.parts.items())
+            verdict = "match" if m.is_match else "candidate"
+            lines.append(f"  {m.score:5.1f}  {verdict:9}  {m.key}  {labels[m.key]}  "
+                         f"({parts})")
+    return "\n".join(lines) + "\n"

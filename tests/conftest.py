@@ -52,7 +52,7 @@ def append(path: Path, line: str) -> None:
 
 def reference_row(**fields: str) -> list[str]:
     """A references.csv row in the file's column order; unnamed columns blank."""
-    from kb import schema
+    from kb.data import schema
     unknown = set(fields) - set(schema.REFERENCES.columns)
     assert not unknown, f"not references.csv columns: {unknown}"
     return [fields.get(c, "") for c in schema.REFERENCES.columns]
@@ -123,7 +123,7 @@ def cached(data: Path) -> list[str]:
 @pytest.fixture(scope="session")
 def export_db(tmp_path_factory):
     """The export fixture data (tests/fixtures/export) built once for the session."""
-    from kb import build
+    from kb.db import build
 
     path = tmp_path_factory.mktemp("export") / "kb.db"
     build.build(path, FIXTURES / "export")

@@ -4,8 +4,8 @@
 
 stops just before the Nth (default first) time the program reaches POINT:
 
-    validating        kb.validate checks the claims' citations (the CSV files are read)
-    inserting-claims  kb.build inserts the claims into the temporary database
+    validating        kb.data checks the claims' citations (the CSV files are read)
+    inserting-claims  kb.db.build inserts the claims into the temporary database
     renaming          os.replace: the build's rename over the database, or a cache file's
     saving-record     ingest.cache saves one fetched record
 
@@ -21,8 +21,8 @@ import signal
 import sys
 
 POINTS = {  # name -> (module, attribute path, condition on the call's arguments)
-    "validating": ("kb.validate", "_check_cites", None),
-    "inserting-claims": ("kb.build", "_insert",
+    "validating": ("kb.data.cross_rules", "check_cites", None),
+    "inserting-claims": ("kb.db.build", "_insert",
                          lambda db, table, rows: table.name == "claims"),
     "renaming": ("os", "replace", None),
     "saving-record": ("ingest.cache", "Cache.save_record", None),

@@ -53,7 +53,7 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 @pytest.fixture(scope="module")
 def built_db(tmp_path_factory) -> bytes:
     """The database built from the minimal data set, as a previous build left it."""
-    from kb import build
+    from kb.db import build
 
     path = tmp_path_factory.mktemp("previous") / "kb.db"
     build.build(path, FIXTURES / "minimal")

@@ -5,7 +5,7 @@ import sqlite3
 import pytest
 import sqlite_utils
 
-import kb.build
+import kb.db.build
 from conftest import edit
 
 
@@ -60,7 +60,7 @@ def test_every_foreign_key_is_looked_up_through_an_index(built):
 def test_facet_counts_read_an_index_alone_whatever_the_page_is_filtered_by(built):
     """Datasette's facet query, for every facet of every table, unfiltered and filtered
     by each other facet, is answered from a covering index."""
-    from kb import schema
+    from kb.db import tables as schema
 
     for table in schema.TABLES:
         for facet in table.facets:
@@ -162,7 +162,7 @@ def test_failure_during_write_leaves_previous_database_untouched(
     db_path = tmp_path / "kb.db"
     assert run("build", db_path, "--data", data_dir).exit_code == 0
     before = db_path.read_bytes()
-    real_insert = kb.build._insert
+    real_insert = kb.db.build._insert
     calls = []
 
     def failing_insert(db, table, rows):
@@ -171,9 +171,9 @@ def test_failure_during_write_leaves_previous_database_untouched(
             raise sqlite3.OperationalError("disk I/O error")
         return real_insert(db, table, rows)
 
-    monkeypatch.setattr(kb.build, "_insert", failing_insert)
+    monkeypatch.setattr(kb.db.build, "_insert", failing_insert)
     with pytest.raises(sqlite3.OperationalError):
-        kb.build.build(db_path, data_dir)
+        kb.db.build.build(db_path, data_dir)
     assert "claims" in calls
     assert db_path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "kb.db"]

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from datasette.app import Datasette
 
 from conftest import FIXTURES
-from kb.build import build
+from kb.db.build import build
 from kb.cli import cli
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -102,7 +102,7 @@ def test_the_plot_page_lists_the_conflicts(get):
 
 def test_a_plot_with_more_claims_than_it_shows_puts_conflicts_first_and_offers_narrowing(
         get, monkeypatch):
-    from kb import plot
+    from kb.web import queries as plot
 
     monkeypatch.setattr(plot, "MAX_BARS", 3)
     root = ET.fromstring(get("/kb/-/plot/outcome/overall-survival.svg").text)

@@ -187,7 +187,7 @@ def test_a_work_without_a_reference_list_offers_none(get):
 
 
 def test_a_formatted_list_over_the_cap_is_refused_with_the_ways_out(get, monkeypatch):
-    from kb import datasette_export
+    from kb.web import export_routes as datasette_export
 
     monkeypatch.setattr(datasette_export, "MAX_FORMATTED", 2)
     response = get("/kb/-/export/sources.vancouver.txt", status=413)
@@ -200,12 +200,12 @@ def test_formatted_lists_are_rendered_one_at_a_time(export_db, monkeypatch):
     import threading
     import time
 
-    from kb import export
+    from kb.export import formats
 
     datasette = Datasette([str(export_db)])
     running, most = [0], [0]
     lock = threading.Lock()
-    real_render = export.render
+    real_render = formats.render
 
     def render(*args):
         with lock:
@@ -218,7 +218,7 @@ def test_formatted_lists_are_rendered_one_at_a_time(export_db, monkeypatch):
             with lock:
                 running[0] -= 1
 
-    monkeypatch.setattr(export, "render", render)
+    monkeypatch.setattr(formats, "render", render)
 
     async def burst(urls):
         return await asyncio.gather(*(datasette.client.get(u) for u in urls))

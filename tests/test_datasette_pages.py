@@ -11,14 +11,14 @@ import sqlite_utils
 from datasette.app import Datasette
 from datasette.plugins import get_plugins
 
-import kb.build
+import kb.db.build
 from conftest import DATA, FIXTURES, edit
 
 
 @pytest.fixture(scope="module")
 def real_db(tmp_path_factory):
     path = tmp_path_factory.mktemp("real") / "kb.db"
-    kb.build.build(path, DATA)
+    kb.db.build.build(path, DATA)
     return path
 
 
@@ -184,7 +184,7 @@ def test_markup_in_data_is_escaped(tmp_path):
     edit(data / "claims.csv", "Surgery is the preferred option.",
          "Surgery <script>alert(1)</script> is preferred.")
     db_path = tmp_path / "kb.db"
-    kb.build.build(db_path, data)
+    kb.db.build.build(db_path, data)
     datasette = Datasette([str(db_path)])
     page = asyncio.run(datasette.client.get("/kb/sources/alpha2001")).text
     assert "<script>alert(1)</script>" not in page

@@ -6,7 +6,7 @@ import pytest
 import sqlite_utils
 
 from conftest import DATA, FIXTURES, edit
-from kb import numbers
+from kb.evidence import numbers
 
 EVIDENCE = FIXTURES / "evidence"
 
@@ -28,7 +28,7 @@ def evidence_data(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def db(evidence_data, tmp_path_factory):
-    from kb.build import build
+    from kb.db.build import build
 
     path = tmp_path_factory.mktemp("evidence-db") / "kb.db"
     build(path, evidence_data)
@@ -198,7 +198,7 @@ def test_a_rounded_figure_restates_its_source(figure, source, expected):
 
 
 def test_the_seed_cases_in_the_real_data(tmp_path):
-    from kb.build import build
+    from kb.db.build import build
 
     path = tmp_path / "kb.db"
     build(path, DATA)

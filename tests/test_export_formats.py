@@ -13,7 +13,8 @@ import subprocess
 
 import pytest
 
-from kb import export
+from kb.export import writers
+from kb.export import selection as selecting
 
 
 @pytest.fixture(scope="module")
@@ -31,11 +32,11 @@ def sources(conn):
 
 @pytest.fixture(scope="module")
 def everything(conn):
-    return export.all_sources(conn)
+    return selecting.all_sources(conn)
 
 
 def pandoc(*args: str, text: str) -> str:
-    from kb.citeproc import pandoc_path
+    from kb.export.citeproc import pandoc_path
 
     done = subprocess.run([pandoc_path(), *args], input=text.encode(), capture_output=True,
                           check=True)
@@ -64,7 +65,7 @@ def split_name(name: str) -> tuple[str, str]:
 def test_bibtex_read_by_pybtex_has_every_field_of_the_database(everything, sources):
     import pybtex.database
 
-    parsed = pybtex.database.parse_string(export.to_bibtex(everything.items), "bibtex")
+    parsed = pybtex.database.parse_string(writers.to_bibtex(everything.items), "bibtex")
     assert set(parsed.entries) == set(sources)
     for key, row in sources.items():
         entry = parsed.entries[key]
@@ -95,7 +96,7 @@ def test_bibtex_read_by_pybtex_has_every_field_of_the_database(everything, sourc
 
 def test_bibtex_read_by_pandoc_matches_the_database(everything, sources):
     read = {i["id"]: i for i in json.loads(pandoc("-f", "bibtex", "-t", "csljson",
-                                                  text=export.to_bibtex(everything.items)))}
+                                                  text=writers.to_bibtex(everything.items)))}
     assert set(read) == set(sources)
     for key, row in sources.items():
         item = read[key]
@@ -122,7 +123,7 @@ def test_bibtex_read_by_pandoc_matches_the_database(everything, sources):
 
 
 def test_latex_specials_are_escaped_and_unicode_is_kept(everything):
-    bib = export.to_bibtex(everything.items)
+    bib = writers.to_bibtex(everything.items)
     [title] = [line for line in bib.splitlines() if "Costs" in line]
     assert r"Costs \& cures: 50\% of \$5 fees, \#1 in \{braces\}" in title
     assert r"\textasciitilde{} \textasciicircum{} \_ \textbackslash{}" in title
@@ -131,7 +132,7 @@ def test_latex_specials_are_escaped_and_unicode_is_kept(everything):
 
 
 def test_titles_are_protected_from_case_changes(everything):
-    bib = export.to_bibtex(everything.items)
+    bib = writers.to_bibtex(everything.items)
     assert "title = {{Three authors count fixtures}}" in bib
     assert "booktitle = {{The Book of Fixtures}}" in bib
 
@@ -142,7 +143,7 @@ def test_titles_are_protected_from_case_changes(everything):
 def test_ris_read_by_rispy_matches_the_database(everything, sources):
     import rispy
 
-    records = {r["id"]: r for r in rispy.loads(export.to_ris(everything.items))}
+    records = {r["id"]: r for r in rispy.loads(writers.to_ris(everything.items))}
     assert set(records) == set(sources)
     for key, row in sources.items():
         record = records[key]
@@ -169,7 +170,7 @@ def test_ris_read_by_rispy_matches_the_database(everything, sources):
 def test_ris_tags_inside_a_title_stay_inside_it(everything):
     import rispy
 
-    text = export.to_ris(everything.items)
+    text = writers.to_ris(everything.items)
     assert not re.search(r"^AU  - too", text, re.M)
     [record] = [r for r in rispy.loads(text) if r["id"] == "ristags2011"]
     assert record["title"] == "TY  - JOUR and ER  - inside a title, AU  - too"
@@ -179,9 +180,9 @@ def test_ris_tags_inside_a_title_stay_inside_it(everything):
 def test_a_line_break_in_a_value_cannot_start_a_ris_tag():
     import rispy
 
-    item = export.csl_item({"key": "x", "title": "First line\nER  - \nTY  - BOOK",
+    item = writers.csl_item({"key": "x", "title": "First line\nER  - \nTY  - BOOK",
                             "authors": "Tagg T", "journal": "J", "pub_type": "review"})
-    [record] = rispy.loads(export.to_ris([item]))
+    [record] = rispy.loads(writers.to_ris([item]))
     assert record["type_of_reference"] == "JOUR"
     assert record["title"] == "First line ER  -  TY  - BOOK"   # each break one space
 
@@ -190,9 +191,9 @@ def test_a_line_break_in_a_value_cannot_start_a_ris_tag():
 
 
 def test_csl_json_read_by_pandoc_is_unchanged(everything):
-    ours = json.loads(export.to_csl_json(everything.items))
+    ours = json.loads(writers.to_csl_json(everything.items))
     again = json.loads(pandoc("-f", "csljson", "-t", "csljson",
-                              text=export.to_csl_json(everything.items)))
+                              text=writers.to_csl_json(everything.items)))
     assert {i["id"] for i in again} == {i["id"] for i in ours}
     by_id = {i["id"]: i for i in again}
     for item in ours:
@@ -214,9 +215,9 @@ def test_csl_json_rendered_by_citeproc_py(everything, sources):
                           CitationStylesStyle, formatter)
     from citeproc.source.json import CiteProcJSON
 
-    from kb.citeproc import STYLES, STYLES_DIR
+    from kb.export.citeproc import STYLES, STYLES_DIR
 
-    items = json.loads(export.to_csl_json(everything.items))
+    items = json.loads(writers.to_csl_json(everything.items))
     style = CitationStylesStyle(str(STYLES_DIR / STYLES["vancouver"]), validate=False)
     bibliography = CitationStylesBibliography(style, CiteProcJSON(items), formatter.plain)
     for item in items:
@@ -231,32 +232,32 @@ def test_csl_json_rendered_by_citeproc_py(everything, sources):
 
 
 def test_identifiers_are_carried_in_every_format(conn):
-    [item] = export.sources(conn, ["trio2002"]).items
+    [item] = selecting.sources(conn, ["trio2002"]).items
     assert (item["PMID"], item["PMCID"], item["DOI"]) == (
         "10000002", "PMC1000002", "10.1000/trio.2002")
-    bib = export.to_bibtex([item])
+    bib = writers.to_bibtex([item])
     assert "pmid = {10000002}" in bib and "pmcid = {PMC1000002}" in bib
     assert "doi = {10.1000/trio.2002}" in bib
-    ris = export.to_ris([item])
+    ris = writers.to_ris([item])
     assert "AN  - 10000002" in ris and "C2  - PMC1000002" in ris
     assert "DO  - 10.1000/trio.2002" in ris
 
 
 def test_a_list_known_only_in_part_says_so_in_every_format(conn):
-    [item] = export.sources(conn, ["partial2012"]).items
+    [item] = selecting.sources(conn, ["partial2012"]).items
     assert item["author"][-1] == {"literal": "et al."}
-    assert "author = {Partial, P. and Part, Q. and others}" in export.to_bibtex([item])
-    assert export.to_ris([item]).count("AU  - ") == 3
-    assert "AU  - et al." in export.to_ris([item])
+    assert "author = {Partial, P. and Part, Q. and others}" in writers.to_bibtex([item])
+    assert writers.to_ris([item]).count("AU  - ") == 3
+    assert "AU  - et al." in writers.to_ris([item])
 
 
 def test_a_retracted_work_is_marked_in_every_format():
     row = {"key": "gone", "title": "Withdrawn", "authors": "Gone G", "journal": "J",
            "pub_type": "cohort", "retracted": 1}
-    item = export.csl_item(row)
+    item = writers.csl_item(row)
     assert item["note"].startswith("RETRACTED")
-    assert "note = {RETRACTED" in export.to_bibtex([item])
-    assert "N1  - RETRACTED" in export.to_ris([item])
+    assert "note = {RETRACTED" in writers.to_bibtex([item])
+    assert "N1  - RETRACTED" in writers.to_ris([item])
 
 
 @pytest.mark.parametrize("name, expected", [
@@ -268,4 +269,4 @@ def test_a_retracted_work_is_marked_in_every_format():
                                                  "ENETS Consensus Conference participants"}),
 ])
 def test_names_split_into_family_and_initials(name, expected):
-    assert export.csl_name(name) == expected
+    assert writers.csl_name(name) == expected

@@ -14,7 +14,9 @@ import pytest
 from conftest import DATA as DATA_OF_THE_REPO
 from conftest import FIXTURES
 
-from kb import evidence_table, export, numbers
+from kb.evidence import numbers
+from kb.export import evidence_table, formats
+from kb.export import selection as selecting
 
 DATA = FIXTURES / "export"
 
@@ -35,7 +37,7 @@ def data(tmp_path):
 
 
 def test_all_sources_are_numbered_by_first_author_and_year(conn):
-    selection = export.all_sources(conn)
+    selection = selecting.all_sources(conn)
     keys = [row["key"] for _, row in selection.entries]
     assert len(keys) == 13
     assert keys[:4] == ["trio2002", "six2003", "seven2004", "thirty2005"]   # all Abel
@@ -43,7 +45,7 @@ def test_all_sources_are_numbered_by_first_author_and_year(conn):
 
 
 def test_a_reference_list_keeps_the_reviews_numbers_and_names_the_gaps(conn):
-    selection = export.reference_list(conn, "review2013")
+    selection = selecting.reference_list(conn, "review2013")
     assert [(n, row["key"]) for n, row in selection.entries] == [
         (1, "seven2004"), (2, "solo2001"), (4, "chapter2007"), (5, "latex2010"),
         (6, "thirty2005")]
@@ -53,32 +55,32 @@ def test_a_reference_list_keeps_the_reviews_numbers_and_names_the_gaps(conn):
 def test_a_work_listed_under_two_numbers_is_one_entry_of_a_reference_manager_file(
         data, tmp_path):
     from conftest import append
-    from kb import build
+    from kb.db import build
 
     append(data / "citations.csv", "review2013,7,solo2001,,https://example.org/fixture,"
                                    "listed twice")
     db = tmp_path / "kb.db"
     build.build(db, data)
     conn = sqlite3.connect(db)
-    selection = export.reference_list(conn, "review2013")
+    selection = selecting.reference_list(conn, "review2013")
     assert [n for n, row in selection.entries if row["key"] == "solo2001"] == [2, 7]
     assert [item["id"] for item in selection.works] == [
         "seven2004", "solo2001", "chapter2007", "latex2010", "thirty2005"]
-    bib = export.render(selection, "bibtex")
+    bib = formats.render(selection, "bibtex")
     assert bib.count("{solo2001,") == 1
-    assert export.render(selection, "ris").count("ID  - solo2001") == 1
-    assert [i["id"] for i in json.loads(export.render(selection, "csl-json"))].count(
+    assert formats.render(selection, "ris").count("ID  - solo2001") == 1
+    assert [i["id"] for i in json.loads(formats.render(selection, "csl-json"))].count(
         "solo2001") == 1
-    text = export.render(selection, "vancouver", "text")
+    text = formats.render(selection, "vancouver", "text")
     assert re.search(r"^2\. Solo", text, re.M) and re.search(r"^7\. Solo", text, re.M)
-    page = export.render(selection, "vancouver", "html")
+    page = formats.render(selection, "vancouver", "html")
     assert 'value="2" id="ref-solo2001"' in page and 'value="7" id="ref-solo2001-7"' in page
     conn.close()
 
 
 def test_works_behind_claims_are_numbered_in_order_of_first_use(conn):
     ids = ["review2013-c04", "review2013-c02", "review2013-c01"]
-    selection = export.behind_claims(conn, ids)
+    selection = selecting.behind_claims(conn, ids)
     assert [(n, row["key"]) for n, row in selection.entries] == [
         (1, "review2013"), (2, "chapter2007"), (3, "thirty2005"), (4, "solo2001"),
         (5, "seven2004")]
@@ -92,25 +94,25 @@ def test_works_behind_claims_are_numbered_in_order_of_first_use(conn):
 
 
 def test_claims_chosen_by_outcome_or_sql_condition(conn):
-    assert export.claim_ids(conn, outcome="liver-metastases") == [
+    assert selecting.claim_ids(conn, outcome="liver-metastases") == [
         "review2013-c01", "seven2004-c01"]
-    assert export.claim_ids(conn, where="value > 50 and unit = '%'") == [
+    assert selecting.claim_ids(conn, where="value > 50 and unit = '%'") == [
         "review2013-c01", "seven2004-c01"]
-    assert export.claim_ids(conn, ids=["seven2004-c01", "review2013-c01"],
+    assert selecting.claim_ids(conn, ids=["seven2004-c01", "review2013-c01"],
                             outcome="liver-metastases") == ["seven2004-c01",
                                                             "review2013-c01"]
     # an id outside the outcome is left out, not an error
-    assert export.claim_ids(conn, ids=["review2013-c03"], outcome="liver-metastases") == []
+    assert selecting.claim_ids(conn, ids=["review2013-c03"], outcome="liver-metastases") == []
 
 
 @pytest.mark.parametrize("call, message", [
-    (lambda c: export.claim_ids(c, ids=["nope-c01"]), "no such claim: nope-c01"),
-    (lambda c: export.claim_ids(c, where="bogus = 1"), "not valid SQL: no such column"),
-    (lambda c: export.reference_list(c, "nobody"), "no such source: nobody"),
-    (lambda c: export.sources(c, ["solo2001", "nobody"]), "no such source: nobody"),
+    (lambda c: selecting.claim_ids(c, ids=["nope-c01"]), "no such claim: nope-c01"),
+    (lambda c: selecting.claim_ids(c, where="bogus = 1"), "not valid SQL: no such column"),
+    (lambda c: selecting.reference_list(c, "nobody"), "no such source: nobody"),
+    (lambda c: selecting.sources(c, ["solo2001", "nobody"]), "no such source: nobody"),
 ])
 def test_a_selection_of_something_unknown_is_an_error(conn, call, message):
-    with pytest.raises(export.SelectionError, match=message):
+    with pytest.raises(selecting.SelectionError, match=message):
         call(conn)
 
 
@@ -118,7 +120,7 @@ def test_a_selection_of_something_unknown_is_an_error(conn, call, message):
 
 
 def test_evidence_table_rows_carry_numbers_and_what_each_claim_rests_on(conn):
-    selection = export.behind_claims(conn, export.claim_ids(conn))
+    selection = selecting.behind_claims(conn, selecting.claim_ids(conn))
     rows = {r["claim"]: r for r in evidence_table.rows(selection)}
     c02 = rows["review2013-c02"]
     assert c02["value"] == "13–54%"
@@ -149,7 +151,7 @@ def test_values_are_written_as_a_reader_would(claim, expected):
 
 
 def test_evidence_table_csv_neutralises_formulas_and_ends_with_the_references(conn):
-    selection = export.behind_claims(conn, export.claim_ids(conn))
+    selection = selecting.behind_claims(conn, selecting.claim_ids(conn))
     text = evidence_table.render(selection, "csv")
     rows = list(csv.reader(io.StringIO(text)))
     header = [title for _, title in evidence_table.COLUMNS]
@@ -177,7 +179,7 @@ def test_neutralise(cell, expected):
 
 
 def test_evidence_table_markdown_and_html(conn):
-    selection = export.behind_claims(conn, ["review2013-c04"])
+    selection = selecting.behind_claims(conn, ["review2013-c04"])
     markdown = evidence_table.render(selection, "markdown")
     lines = markdown.splitlines()
     assert lines[2].startswith("| Claim | Statement (our words) | Value |")
@@ -190,10 +192,10 @@ def test_evidence_table_markdown_and_html(conn):
 
 
 def test_markdown_cells_cannot_break_the_table():
-    selection = export.Selection("t", [(1, {"key": "s", "authors": "A B", "year": 2000,
+    selection = selecting.Selection("t", [(1, {"key": "s", "authors": "A B", "year": 2000,
                                             "pub_type": "review", "title": "T"})],
                                  of_claims=True)
-    selection.claims.append(export.ClaimRefs(
+    selection.claims.append(selecting.ClaimRefs(
         {"id": "s-c01", "statement": "a | b\nc", "source_key": "s"}, 1))
     row = evidence_table.render(selection, "markdown").splitlines()[4]
     assert row.startswith("| s-c01 | a \\| b c |")
@@ -204,7 +206,7 @@ def test_markdown_cells_cannot_break_the_table():
 
 @pytest.fixture(scope="module")
 def real(tmp_path_factory):
-    from kb import build
+    from kb.db import build
 
     path = tmp_path_factory.mktemp("real") / "kb.db"
     build.build(path, DATA_OF_THE_REPO)
@@ -214,7 +216,7 @@ def real(tmp_path_factory):
 
 
 def test_jagannath_survival_claims_show_touzios_and_the_unknown_references(real):
-    selection = export.behind_claims(real, ["jagannath2012-c05", "jagannath2012-c06"])
+    selection = selecting.behind_claims(real, ["jagannath2012-c05", "jagannath2012-c06"])
     rows = {r["claim"]: r for r in evidence_table.rows(selection)}
     assert rows["jagannath2012-c05"]["value"] == "13–54%"
     assert rows["jagannath2012-c05"]["rests_on"] == "Touzios [2]"

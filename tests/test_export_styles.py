@@ -12,7 +12,8 @@ import pytest
 
 from conftest import FIXTURES
 
-from kb import citeproc, export
+from kb.export import citeproc, formats
+from kb.export import selection as selecting
 
 GOLDEN = FIXTURES / "export" / "golden"
 EXTENSIONS = {"text": "txt", "markdown": "md", "html": "html"}
@@ -20,14 +21,14 @@ EXTENSIONS = {"text": "txt", "markdown": "md", "html": "html"}
 
 @pytest.fixture(scope="module")
 def selection(export_conn):
-    return export.all_sources(export_conn)
+    return selecting.all_sources(export_conn)
 
 
 @pytest.mark.parametrize("style", ["vancouver", "ama"])
 @pytest.mark.parametrize("output", ["text", "markdown", "html"])
 def test_formatted_list_matches_golden(selection, style, output):
     golden = GOLDEN / f"{style}.{EXTENSIONS[output]}"
-    assert export.render(selection, style, output) == golden.read_text(encoding="utf-8")
+    assert formats.render(selection, style, output) == golden.read_text(encoding="utf-8")
 
 
 def entry(selection, key: str, style: str) -> str:

@@ -30,7 +30,7 @@ import pytest
 from conftest import FIXTURES, REPO, cached, edit, efetches, kb_serve, reference_row
 from eutils_standin import DOCTYPE, clone, real_records
 from ingest import pubmed
-from kb import validate
+from kb.data import loader
 
 KB = Path(sys.executable).parent / "kb"
 STOP_AT = Path(__file__).parent / "stop_at.py"
@@ -286,7 +286,7 @@ def test_killed_fetch_resumes_without_loss_or_duplicates(many, data_dir, start, 
     assert len(temporaries(data_dir / "pubmed")) == (1 if kill_at.startswith("renaming")
                                                      else 0)
     assert_every_record_file_whole(data_dir)
-    assert validate.load(data_dir).problems == []  # readers see whole records only
+    assert loader.load(data_dir).problems == []  # readers see whole records only
     assert len(asked_ids(many)) == len(set(asked_ids(many)))
 
     many.delay = 0

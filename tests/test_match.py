@@ -8,7 +8,8 @@ import random
 import pytest
 
 from conftest import DATA, FIXTURES, append, reference_row
-from kb import citation_strings, match
+import citation_strings
+from kb.data import fuzzy as match
 
 RECORDS = FIXTURES / "match" / "records.csv"
 MODLIN = ("Modlin IM, Lye KD, Kidd M. A 5-decade analysis of 13,715 carcinoid tumors. "

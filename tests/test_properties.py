@@ -25,8 +25,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import FIXTURES
-from kb import export, schema, validate
-from kb.csvfile import CsvFile
+from kb.data import file_rules, loader, schema
+from kb.data.csvfile import CsvFile
+from kb.export import writers
 
 settings.register_profile("dev", max_examples=60, deadline=5000,
                           suppress_health_check=[HealthCheck.too_slow])
@@ -60,7 +61,7 @@ def file_lines(data: bytes) -> list[str]:
 def assert_every_problem_is_located(data_dir: Path) -> None:
     """validate.load runs to the end, and each problem names a line and a column
     (1-based; one past a line's end is where a missing cell would start) of its file."""
-    for problem in validate.load(data_dir).problems:
+    for problem in loader.load(data_dir).problems:
         lines = file_lines((data_dir / Path(problem.path).name).read_bytes())
         assert 1 <= problem.line <= len(lines), problem
         assert 1 <= problem.column <= len(lines[problem.line - 1]) + 1, problem
@@ -124,7 +125,7 @@ def test_validating_arbitrary_cells_never_raises_and_locates_every_problem(case)
 # around it that str.strip() removes
 TEXT = st.text(st.characters(exclude_categories=("Cs", "Cc")), min_size=1,
                max_size=30).filter(lambda s: s == s.strip())
-PLAIN = TEXT.filter(lambda s: not validate.FORMULA.match(s))   # not prose: no formula
+PLAIN = TEXT.filter(lambda s: not file_rules.FORMULA.match(s))   # not prose: no formula
 NAME = st.from_regex(r"[A-Z][a-z]{1,10}( [A-Z]{1,3})?", fullmatch=True)
 
 
@@ -156,7 +157,7 @@ def references_files(draw) -> bytes:
 @given(references_files())
 def test_a_valid_file_stays_valid_and_identical_when_written_again(data):
     with data_dir_with("references.csv", data) as data_dir:
-        assert validate.load(data_dir).problems == []
+        assert loader.load(data_dir).problems == []
         read = CsvFile(data_dir / "references.csv")
         out = io.StringIO()
         csv.writer(out, lineterminator="\n").writerows([read.header, *read.rows])
@@ -186,7 +187,7 @@ FAMILY = st.lists(WORDS, min_size=1, max_size=3).map(" ".join)
 PERSON = st.builds(lambda family, initials: f"{family} {initials}", FAMILY,
                    st.from_regex(r"[A-Z]{1,3}", fullmatch=True))
 GROUP = st.lists(WORDS, min_size=2, max_size=4).map(" ".join).filter(
-    lambda name: not export._is_initials(name.rsplit(" ", 1)[-1]))
+    lambda name: not writers._is_initials(name.rsplit(" ", 1)[-1]))
 AUTHORS = st.builds(lambda names, partial: "; ".join(names + ["et al."] * partial),
                     st.lists(st.one_of(PERSON, PERSON, GROUP), min_size=1, max_size=40),
                     st.booleans())
@@ -219,7 +220,7 @@ def sources_rows(draw, key: str) -> dict:
 
 ITEMS = st.integers(1, 3).flatmap(lambda n: st.tuples(
     *(sources_rows(f"work{i}") for i in range(n)))).map(
-        lambda rows: [export.csl_item(row) for row in rows])
+        lambda rows: [writers.csl_item(row) for row in rows])
 
 
 def names_as_written(names: list[dict]) -> list[str]:
@@ -230,17 +231,17 @@ def names_as_written(names: list[dict]) -> list[str]:
 
 @given(ITEMS)
 def test_csl_json_read_back_gives_the_same_items(items):
-    assert json.loads(export.to_csl_json(items)) == items
+    assert json.loads(writers.to_csl_json(items)) == items
 
 
 @given(ITEMS)
 def test_ris_read_back_by_rispy_gives_the_same_fields(items):
     import rispy
 
-    records = rispy.loads(export.to_ris(items))
+    records = rispy.loads(writers.to_ris(items))
     assert [r["id"] for r in records] == [i["id"] for i in items]
     for item, record in zip(items, records):
-        for csl, ris in export.RIS_FIELDS:
+        for csl, ris in writers.RIS_FIELDS:
             assert record.get(ris) == item.get(csl), (item["id"], ris)
         for role, tag in (("author", "authors"), ("editor", "secondary_authors")):
             assert record.get(tag, []) == names_as_written(item.get(role, [])), role
@@ -296,7 +297,7 @@ def split_names(raw: str, decode) -> list[str]:
     names = []
     for name in split_outside_braces(raw, re.compile(r"\s+and\s+", re.IGNORECASE)):
         if name == "others":
-            names.append(export.ET_AL)
+            names.append(writers.ET_AL)
         elif name.startswith("{") and 0 not in brace_depths(name)[:-1]:  # one group
             names.append(decode(name[1:-1]))
         else:
@@ -325,10 +326,10 @@ def brace_depths(text: str) -> list[int]:
 
 @given(ITEMS)
 def test_bibtex_read_back_by_bibtexparser_gives_the_same_fields(items):
-    entries = bibtex_read_back(export.to_bibtex(items))
+    entries = bibtex_read_back(writers.to_bibtex(items))
     assert [e["ID"] for e in entries] == [i["id"] for i in items]
     for item, entry in zip(items, entries):
-        assert entry["type"] == export.BIBTEX_TYPES[item["type"]]
+        assert entry["type"] == writers.BIBTEX_TYPES[item["type"]]
         container = "booktitle" if item["type"] == "chapter" else "journal"
         year = item.get("issued", {}).get("date-parts", [[None]])[0][0]
         expected = {"title": item.get("title"), container: item.get("container-title"),

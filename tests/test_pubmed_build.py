@@ -8,7 +8,7 @@ import pytest
 import sqlite_utils
 
 from conftest import FIXTURES, edit, reference_row
-from kb import validate
+from kb.data import loader
 
 RECORDS = FIXTURES / "eutils" / "three_records.xml"
 TITLE_399298 = ("The prevalence of Encephalitozoon antibodies in dogs and an evaluation of "
@@ -34,7 +34,7 @@ def data(tmp_path, run):
 
 
 def problems(data):
-    return [str(p) for p in validate.load(data).problems]
+    return [str(p) for p in loader.load(data).problems]
 
 
 def build(run, data, db):

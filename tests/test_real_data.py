@@ -5,7 +5,7 @@ import csv
 import pytest
 
 from conftest import DATA
-from kb import validate
+from kb.data import loader
 
 SEED_REVIEWS = {"rossi2012", "cavalcoli2017", "cazzato2021", "jagannath2012"}
 
@@ -16,7 +16,7 @@ def rows(name):
 
 
 def test_data_folder_is_valid():
-    assert [str(p) for p in validate.load(DATA).problems] == []
+    assert [str(p) for p in loader.load(DATA).problems] == []
 
 
 def test_seed_reviews_are_present():

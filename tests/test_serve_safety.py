@@ -17,7 +17,7 @@ from urllib.parse import quote
 import pytest
 
 from conftest import HOSTILE_PAGES, FIXTURES, kb_serve
-from kb.cli import DATASETTE_SETTINGS
+from kb.web.settings import as_dict as datasette_settings
 
 
 def request(url, method="GET", data=None):
@@ -93,7 +93,7 @@ def test_a_query_returns_at_most_the_row_limit(served):
     status, body = sql(url, "with recursive c(x) as (select 1 union all select x + 1 "
                             "from c where x < 5000) select x from c")
     assert status == 200
-    assert len(body["rows"]) == int(DATASETTE_SETTINGS["max_returned_rows"]) == 1000
+    assert len(body["rows"]) == int(datasette_settings()["max_returned_rows"]) == 1000
     assert body["truncated"] is True
 
 
@@ -111,7 +111,7 @@ def test_the_settings_served_are_ours_and_the_database_immutable(served):
     url, _ = served
     settings = json.loads(request(url + "/-/settings.json")[2])
     words = {"off": "false", "on": "true"}
-    for name, value in DATASETTE_SETTINGS.items():
+    for name, value in datasette_settings().items():
         assert str(settings[name]).lower() == words.get(value, value), name
     databases = json.loads(request(url + "/-/databases.json")[2])
     kb = next(d for d in databases if d["name"] == "kb")

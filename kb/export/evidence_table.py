@@ -1,7 +1,7 @@
 """Evidence tables: a set of claims, one row each, then the numbered reference list.
 
-The numbers are those of `export.behind_claims` (order of first use); the list is
-rendered in Vancouver style by kb/citeproc.py. Markdown, CSV and HTML.
+The numbers are those of `selection.behind_claims` (order of first use); the list is
+rendered in Vancouver style by kb/export/citeproc.py. Markdown, CSV and HTML.
 """
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ import html
 import io
 import re
 
+from kb.evidence.numbers import format_value, plain_number
+
 from . import citeproc
-from .export import Selection, number_ranges
-from .numbers import format_value, plain_number
+from .selection import Selection, number_ranges
 
 OUTPUTS = ("markdown", "csv", "html")
 COLUMNS = (

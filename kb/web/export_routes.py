@@ -1,4 +1,5 @@
-"""Citation export inside Datasette: output renderers and download routes.
+"""Citation export inside Datasette: output renderers, download routes, and the export
+links of the pages.
 
 Renderers (`.bib`, `.ris`, `.csljson`) export the rows of the page being looked at. Their
 contract is a column naming what to export:
@@ -24,17 +25,19 @@ import asyncio
 import contextlib
 from urllib.parse import urlencode, urlsplit
 
-from datasette import hookimpl
 from datasette.utils.asgi import Response
 
-from . import citeproc, export
-from .datasette_safety import NO_SCRIPTS
+from kb.data.text import split_list
+from kb.export import citeproc, formats, selection
+
+from .context import error, is_kb, row_key
+from .safety import NO_SCRIPTS
 
 RENDERERS = {"bib": "bibtex", "ris": "ris", "csljson": "csl-json"}
 # download extension -> (format, output)
 EXTENSIONS = {
     "bib": ("bibtex", None), "ris": ("ris", None), "json": ("csl-json", None),
-    **{f"{style}.{ext}": (style, output) for style in export.STYLE_FORMATS
+    **{f"{style}.{ext}": (style, output) for style in formats.STYLE_FORMATS
        for ext, output in (("txt", "text"), ("md", "markdown"), ("html", "html"))},
 }
 TABLE_EXTENSIONS = {"md": "markdown", "csv": "csv", "html": "html"}
@@ -49,13 +52,6 @@ MAX_FORMATTED = 10_000
 
 # the column of each filterable table that names what to export
 NAMING = {"sources": "key", "claims": "id", "claim_evidence": "claim_id"}
-
-
-def _is_kb(datasette, database: str) -> bool:
-    from .datasette_plugin import is_knowledge_base
-
-    db = datasette.databases.get(database)
-    return db is not None and is_knowledge_base(getattr(db, "path", None))
 
 
 def _naming_column(columns, table) -> str | None:
@@ -80,10 +76,10 @@ def _values(rows, columns, name) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def _select(conn, naming: str, values: list[str], title: str) -> export.Selection:
+def _select(conn, naming: str, values: list[str], title: str) -> selection.Selection:
     if naming in ("id", "claim_id"):
-        return export.behind_claims(conn, export.claim_ids(conn, values), title)
-    return export.sources(conn, values, title)
+        return selection.behind_claims(conn, selection.claim_ids(conn, values), title)
+    return selection.sources(conn, values, title)
 
 
 def _pairs(args) -> list[tuple[str, str]]:
@@ -91,12 +87,8 @@ def _pairs(args) -> list[tuple[str, str]]:
     return [(k, v) for k in args.keys() for v in args.getlist(k)]
 
 
-def _error(message: str, status: int = 400) -> Response:
-    return Response.text(message + "\n", status=status)
-
-
 def _download(text: str, fmt: str, output: str | None, name: str) -> Response:
-    extension, media = export.MEDIA[(fmt, output)]
+    extension, media = formats.MEDIA[(fmt, output)]
     disposition = "attachment" if fmt in ATTACHMENT or output == "csv" else "inline"
     return Response(text, content_type=media, headers={
         "content-disposition": f'{disposition}; filename="{name}.{extension}"',
@@ -108,24 +100,24 @@ async def _respond(datasette, database: str, select, fmt: str, output: str | Non
     """Run select(conn) in Datasette's database thread, render it, and answer."""
     db = datasette.get_database(database)
     try:
-        selection = await db.execute_fn(select)
-        if fmt == "evidence-table" and not selection.of_claims:
-            raise export.SelectionError("an evidence table is made of claims")
-        if fmt in export.STYLE_FORMATS and len(selection.entries) > MAX_FORMATTED:
-            return _error(
-                f"{len(selection.entries):,} works is more than a formatted list served "
+        chosen = await db.execute_fn(select)
+        if fmt == "evidence-table" and not chosen.of_claims:
+            raise selection.SelectionError("an evidence table is made of claims")
+        if fmt in formats.STYLE_FORMATS and len(chosen.entries) > MAX_FORMATTED:
+            return error(
+                f"{len(chosen.entries):,} works is more than a formatted list served "
                 f"here holds ({MAX_FORMATTED:,}): narrow the selection, take BibTeX, RIS "
                 f"or CSL-JSON, or run kb export --format {fmt}", 413)
         async with _citeproc_turn(datasette, fmt):
             text = await asyncio.get_running_loop().run_in_executor(
-                None, export.render, selection, fmt, output)
-    except export.SelectionError as e:
-        return _error(str(e), error_status)
+                None, formats.render, chosen, fmt, output)
+    except selection.SelectionError as e:
+        return error(str(e), error_status)
     except citeproc.CiteprocError as e:
-        return _error(f"could not format the list: {e}", 500)
+        return error(f"could not format the list: {e}", 500)
     response = _download(text, fmt, output, name)
-    if selection.unknown:
-        response.headers["x-kb-not-exported"] = "; ".join(selection.unknown)[:2000]
+    if chosen.unknown:
+        response.headers["x-kb-not-exported"] = "; ".join(chosen.unknown)[:2000]
     return response
 
 
@@ -134,7 +126,7 @@ async def _citeproc_turn(datasette, fmt: str):
     """Formatted lists wait for their turn: one rendering at a time (it runs its own
     pandoc processes, one a core), so a burst of requests queues instead of starting
     a pandoc for each. The other formats run in Python and need no turn."""
-    if fmt not in export.STYLE_FORMATS:
+    if fmt not in formats.STYLE_FORMATS:
         yield
         return
     if not hasattr(datasette, "_kb_citeproc"):   # made in the server's own event loop
@@ -155,7 +147,7 @@ def _renderer(fmt: str):
     async def render(datasette, columns, rows, database, table, request):
         naming = _naming_column(columns, table)
         if naming is None:
-            return _as_result(_error(
+            return _as_result(error(
                 f"Cannot export these rows as {fmt}: they need a column {CONTRACT}; "
                 f"they have {', '.join(columns) or 'no columns'}."))
         values = _values(rows, columns, naming)
@@ -165,13 +157,14 @@ def _renderer(fmt: str):
                                          fmt, None, table or "query"))
 
     def can_render(datasette, columns, database, table):
-        return _is_kb(datasette, database) and _naming_column(columns, table) is not None
+        return is_kb(datasette, database) and _naming_column(columns, table) is not None
 
     return render, can_render
 
 
-@hookimpl
-def register_output_renderer(datasette):
+def output_renderers() -> list[dict]:
+    """The .bib, .ris and .csljson renderers of any page whose rows name works or claims
+    (the register_output_renderer hook's answer)."""
     renderers = []
     for extension, fmt in RENDERERS.items():
         render, can_render = _renderer(fmt)
@@ -202,7 +195,7 @@ async def _filtered(datasette, database: str, table: str, column: str, request
                 detail = response.json().get("error")
             except ValueError:
                 detail = response.text
-            return _error(f"{table}: {detail}", response.status_code)
+            return error(f"{table}: {detail}", response.status_code)
         data = response.json()
         values.extend(str(r[column]) for r in data["rows"] if r.get(column) is not None)
         next_url = data.get("next_url")
@@ -216,38 +209,38 @@ async def _filtered(datasette, database: str, table: str, column: str, request
 async def _claim_values(datasette, database, table, request):
     asked = request.args.getlist("claim")
     if asked:
-        return [c for given in asked for c in given.replace(",", " ").split()]
+        return split_list(asked)
     return await _filtered(datasette, database, table, NAMING[table], request)
 
 
 async def export_route(request, datasette):
     database = request.url_vars["database"]
     what, extension = request.url_vars["what"], request.url_vars["ext"]
-    if not _is_kb(datasette, database):
-        return _error(f"{database} is not a nelm-kb database", 404)
+    if not is_kb(datasette, database):
+        return error(f"{database} is not a nelm-kb database", 404)
     if what == "evidence-table":
         if extension not in TABLE_EXTENSIONS:
-            return _error(f"an evidence table is .md, .csv or .html, not .{extension}", 404)
+            return error(f"an evidence table is .md, .csv or .html, not .{extension}", 404)
         fmt, output = "evidence-table", TABLE_EXTENSIONS[extension]
     elif extension in EXTENSIONS:
         fmt, output = EXTENSIONS[extension]
     else:
-        return _error(f"unknown export .{extension}: use one of "
+        return error(f"unknown export .{extension}: use one of "
                       f"{', '.join('.' + e for e in EXTENSIONS)}", 404)
     if what.startswith("reference-list/"):
         key = what.split("/", 1)[1]
         return await _respond(datasette, database,
-                              lambda conn: export.reference_list(conn, key),
+                              lambda conn: selection.reference_list(conn, key),
                               fmt, output, f"reference-list-{key}", error_status=404)
     if what == "sources":
         if not request.args:
-            return await _respond(datasette, database, export.all_sources, fmt, output,
+            return await _respond(datasette, database, selection.all_sources, fmt, output,
                                   "sources")
         keys = await _filtered(datasette, database, "sources", NAMING["sources"], request)
         if isinstance(keys, Response):
             return keys
         return await _respond(datasette, database,
-                              lambda conn: export.sources(conn, keys, "Sources"),
+                              lambda conn: selection.sources(conn, keys, "Sources"),
                               fmt, output, "sources")
     table = "claims" if what in ("claims", "evidence-table") else what
     ids = await _claim_values(datasette, database, table, request)
@@ -256,7 +249,7 @@ async def export_route(request, datasette):
     title = "Evidence table" if fmt == "evidence-table" else "References behind the claims"
     return await _respond(
         datasette, database,
-        lambda conn: export.behind_claims(conn, export.claim_ids(conn, ids), title),
+        lambda conn: selection.behind_claims(conn, selection.claim_ids(conn, ids), title),
         fmt, output, "evidence-table" if fmt == "evidence-table" else what)
 
 
@@ -307,14 +300,12 @@ def export_panel(datasette, database: str, view_name: str, table: str | None,
         return {"title": "Export the works behind these claims",
                 "groups": export_links(f"{root}/{table}", query, tables=table == "claims")}
     if view_name == "row" and table in ("claims", "sources") and request is not None:
-        from datasette.utils import tilde_decode
-
-        key = tilde_decode(request.url_vars.get("pks", ""))
+        key = row_key(request)
         if table == "claims":
             return {"title": "Export the works behind this claim",
                     "groups": export_links(f"{root}/claims", urlencode({"claim": key}),
                                            tables=True)}
-        # shown only when the work has a reference list (datasette_plugin checks)
+        # shown only when the work has a reference list (kb/web/pages.py checks)
         return {"title": "Export this work's reference list",
                 "groups": export_links(f"{root}/reference-list/{key}")}
     return None

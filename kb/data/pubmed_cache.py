@@ -1,9 +1,9 @@
-"""The cached PubMed records as the build sees them: read, compared with the curated
-references, and merged into `sources` (curated fields always win)."""
+"""The cached PubMed records as the data layer sees them: read (a problem for each
+unreadable file), compared with the curated references, and which curated PMIDs are not
+cached yet. Their fields are merged into the works by kb/data/works.py."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from rapidfuzz import fuzz
@@ -11,14 +11,11 @@ from rapidfuzz import fuzz
 from ingest import pubmed
 from ingest.cache import Cache
 
-from . import schema
 from .csvfile import CsvFile, Problem
+from .text import normalise
 
 GZIP_MAGIC = b"\x1f\x8b"
 TITLE_AGREEMENT = 90  # rapidfuzz ratio of normalised titles below which we report it
-# sources columns a cached record may fill when the curated cell is blank
-FILLABLE = ("pmcid", "doi", "title", "journal", "year", "volume", "issue", "pages",
-            "publisher", "place")
 
 
 def read(data_dir: Path, display: str) -> tuple[dict[str, dict], list[Problem]]:
@@ -72,12 +69,6 @@ def _unreadable(path: Path, error: pubmed.PubmedParseError | OSError) -> tuple[i
     return line, column, f"malformed XML ({reason})"
 
 
-def _norm(title: str) -> str:
-    from .match import normalise
-
-    return normalise(title)
-
-
 def check(references: CsvFile, records: dict[str, dict]) -> None:
     """Report curated title, year and DOI that disagree with the cached PubMed record."""
     for row, cells in enumerate(references.dicts()):
@@ -91,7 +82,7 @@ def check(references: CsvFile, records: dict[str, dict]) -> None:
                                "correct one of them, or explain in notes and fix the record")
 
         if cells["title"] and record["title"]:
-            score = fuzz.ratio(_norm(cells["title"]), _norm(record["title"]))
+            score = fuzz.ratio(normalise(cells["title"]), normalise(record["title"]))
             if score < TITLE_AGREEMENT:
                 report("title", f"title differs (agreement {score:.0f}/100) from "
                        f"{record['title']!r}")
@@ -101,44 +92,8 @@ def check(references: CsvFile, records: dict[str, dict]) -> None:
             report("doi", f"doi {cells['doi']} is {record['doi']}")
 
 
-JSON_COLUMNS = ("publication_types", "mesh", "keywords", "language", "references",
-                "comments_corrections")
-
-
-def record_row(record: dict) -> dict:
-    """A pubmed_records row, its columns in the table's order."""
-    row = {}
-    for column in schema.TABLES_BY_NAME["pubmed_records"].columns:
-        if column == "authors":
-            row[column] = "; ".join(record.get("authors") or []) or None
-        elif column in ("authors_complete", "retracted"):
-            row[column] = int(bool(record.get(column, column == "authors_complete")))
-        elif column in JSON_COLUMNS:
-            row[column] = json.dumps(record.get(column) or [], ensure_ascii=False)
-        else:
-            row[column] = record.get(column)
-    return row
-
-
-def fill(source: dict, record: dict | None) -> dict:
-    """The PubMed-derived columns of a sources row; blank curated fields are filled."""
-    extra = dict.fromkeys(schema.PUBMED_SOURCE_COLUMNS)
-    if not record:
-        return extra
-    filled = []
-    authors = "; ".join(record.get("authors") or [])
-    if authors and not record.get("authors_complete", True):
-        authors += "; et al."
-    offered = {**{c: record.get(c) for c in FILLABLE}, "authors": authors}
-    for column, value in offered.items():
-        if source.get(column) in (None, "") and value not in (None, ""):
-            source[column] = value
-            filled.append(column)
-    extra.update(abstract=record.get("abstract"),
-                 mesh=json.dumps(record.get("mesh") or [], ensure_ascii=False),
-                 publication_types=json.dumps(record.get("publication_types") or [],
-                                              ensure_ascii=False),
-                 journal_abbrev=record.get("journal_abbrev"),
-                 retracted=int(bool(record.get("retracted"))),
-                 from_pubmed=", ".join(filled) or None)
-    return extra
+def missing_pmids(data_dir: Path) -> list[str]:
+    """PMIDs in references.csv that have no cached record."""
+    references = CsvFile(Path(data_dir) / "references.csv")
+    cached = Cache(Path(data_dir) / "pubmed").pmids()
+    return [p for p in references.column("pmid") if p and p not in cached]

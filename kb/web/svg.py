@@ -1,5 +1,6 @@
-"""Evidence range plots: every claim about one outcome as a bar (a range) or a dot (a
-point), grouped by population, labelled by source, conflicts drawn in red.
+"""Evidence range plots drawn as SVG: every claim about one outcome as a bar (a range)
+or a dot (a point), grouped by population, labelled by source, conflicts drawn in red.
+The claims are chosen by kb/web/queries.py's plot SQL.
 
 Plain SVG written here: a few dozen rows of rectangles, text and links need no plotting
 library, and every bar links to its claim page and carries a tooltip.
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterable
 from xml.sax.saxutils import escape, quoteattr
 
-from .numbers import format_value, interval, plain_number
+from kb.evidence.numbers import format_value, interval, plain_number
 
 WIDTH, LABEL_WIDTH, RIGHT = 960, 420, 40
 ROW, HEADER, PANEL_GAP, AXIS = 22, 24, 28, 34
@@ -194,58 +195,15 @@ def _open(a: float, b: float, y: float) -> str:
             f'stroke-width="4" stroke-dasharray="4 3"/>')
 
 
-# a plot shows at most this many bars (about 4,400 px of SVG): at 100,000 claims one
-# outcome holds thousands, which no one reads as a plot; the page offers the narrowing
-MAX_BARS = 200
-# the claims a plot is about: one outcome, optionally one population, intervention, unit
-# and timepoint (a blank argument means any)
-_CLAIMS_OF_PLOT = """
-from claims
-where claims.outcome = :outcome and claims.kind = 'quantitative'
-  and (claims.value is not null or claims.low is not null or claims.high is not null)
-  and (:population = '' or claims.population = :population)
-  and (:intervention = '' or claims.intervention = :intervention)
-  and (:unit = '' or claims.unit = :unit)
-  and (:timepoint = '' or claims.timepoint = :timepoint)
-"""
-FILTERS = ("population", "intervention", "unit", "timepoint")
-# the claims chosen first (conflicts first, then by id), their sources joined after
-BARS_SQL = """
-select chosen.id, coalesce(sources.first_author || ' ' || sources.year, sources.key)
-         as label,
-       chosen.population, chosen.unit, chosen.timepoint, chosen.value, chosen.low,
-       chosen.high, chosen.statement, chosen.intervention
-from (select claims.*""" + _CLAIMS_OF_PLOT + """
-      order by claims.conflicts > 0 desc, claims.id limit :limit) as chosen
-join sources on sources.key = chosen.source_key
-order by chosen.conflicts > 0 desc, chosen.id
-"""
-# how many claims the plot would show without its limit, by population and by intervention
-_COUNTS_SQL = ("select coalesce(claims.{0}, '') as term, count(*) as n" + _CLAIMS_OF_PLOT
-               + "group by 1 order by n desc, 1")
-POPULATIONS_SQL = _COUNTS_SQL.format("population")
-INTERVENTIONS_SQL = _COUNTS_SQL.format("intervention")
-# the conflicts of the claims shown (:shown, a JSON array of claim ids)
-CONFLICTS_SQL = """
-select claim_a, claim_b, kind, explanation from claim_conflicts
-where claim_a in (select value from json_each(:shown))
-   or claim_b in (select value from json_each(:shown))
-order by claim_a, claim_b
-"""
-
-
-def parameters(outcome: str, chosen: dict[str, str]) -> dict:
-    """The SQL parameters of a plot: the outcome, the filters chosen (blank: any)."""
-    return {"outcome": outcome, "limit": MAX_BARS,
-            **{name: chosen.get(name) or "" for name in FILTERS}}
-
-
-def bars(claim_rows: Iterable, conflict_rows: Iterable) -> list[Bar]:
-    """Bars from rows of BARS_SQL and CONFLICTS_SQL."""
+def bars(claim_rows: Iterable, conflict_rows: Iterable[tuple[str, str]]) -> list[Bar]:
+    """Bars from rows of kb/web/queries.py's BARS_SQL (read by column name) and the
+    (claim_a, claim_b) pairs of its CONFLICTS_SQL."""
     against: dict[str, list[str]] = defaultdict(list)
     for a, b in conflict_rows:
         against[a].append(b)
         against[b].append(a)
-    return [Bar(row[0], row[1], row[2] or "", row[3] or "", row[4] or "", *row[5:8],
-                row[8], tuple(sorted(against.get(row[0], ()))), row[9] or "")
+    return [Bar(row["id"], row["label"], row["population"] or "", row["unit"] or "",
+                row["timepoint"] or "", row["value"], row["low"], row["high"],
+                row["statement"], tuple(sorted(against.get(row["id"], ()))),
+                row["intervention"] or "")
             for row in claim_rows]

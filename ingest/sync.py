@@ -1,27 +1,50 @@
-"""kb fetch and kb resolve: fetch (ingest.entrez), parse (ingest.pubmed), save (ingest.cache).
+"""kb fetch: fetch (ingest.entrez), parse (ingest.pubmed), save (ingest.cache), and the
+report of what was done.
 
 A batch is parsed in full before anything is written; a broken or truncated answer is
 asked for again, so the cache only ever holds complete records. Records already cached
-are skipped, which is what makes an interrupted fetch resumable.
+are skipped, which is what makes an interrupted fetch resumable. A file given to
+`--load` is saved whole or not at all.
 """
 
 from __future__ import annotations
 
-import csv
+import contextlib
 import io
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, ContextManager, Iterable, NamedTuple
 
-from rapidfuzz import fuzz
+from . import entrez, pubmed
+from .cache import Cache
+from .files import CannotWrite
 
-from ingest import entrez, pubmed
-from ingest.cache import Cache
 
-from .csvfile import CsvFile
-from .match import normalise
+class Request(NamedTuple):
+    """What one `kb fetch` asks for."""
 
-TITLE_MATCH_SCORE = 90  # rapidfuzz token_sort_ratio of normalised titles, 0-100
+    pmids: tuple[str, ...] = ()
+    query: str | None = None
+    refs_of: tuple[str, ...] = ()
+    cited_by: tuple[str, ...] = ()
+    load: tuple[Path, ...] = ()
+    refresh: bool = False
+
+    @property
+    def needs_network(self) -> bool:
+        return bool(self.pmids or self.query or self.refs_of or self.cited_by)
+
+
+class LoadFailed(Exception):
+    """A --load file could not be loaded; nothing from it was saved. One line for the user."""
+
+
+class Report(NamedTuple):
+    notes: list[str]      # what was found on the way (standard error)
+    summary: str          # what the cache holds now (standard output)
+    warnings: list[str]   # what went wrong or is missing (standard error)
+    failed: bool          # some PMID asked for is not in PubMed
 
 
 @dataclass
@@ -31,6 +54,7 @@ class Outcome:
     skipped: list[str] = field(default_factory=list)  # already cached
     not_found: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    networked: bool = False  # NCBI was asked something
 
 
 def parse_all(body: bytes) -> list[dict]:
@@ -139,72 +163,60 @@ def load_files(cache: Cache, paths: Iterable[Path], outcome: Outcome | None = No
     return outcome
 
 
-def missing_pmids(data_dir: Path, cache: Cache) -> list[str]:
-    """PMIDs in references.csv that have no cached record."""
-    references = CsvFile(Path(data_dir) / "references.csv")
-    cached = cache.pmids()
-    return [p for p in references.column("pmid") if p and p not in cached]
+def load_file(cache: Cache, path: Path, outcome: Outcome) -> None:
+    """kb fetch --load of one file: its records are all saved, or none of them."""
+    try:
+        load_files(cache, [path], outcome)
+    except pubmed.PubmedParseError as e:
+        raise LoadFailed(f"{e}; nothing from that file was saved") from None
+    except CannotWrite as e:
+        raise LoadFailed(f"cannot write {e.filename}: {e.strerror}; nothing from {path} "
+                         "was saved") from None
+    except OSError as e:
+        raise LoadFailed(f"cannot read {path}: {e.strerror or e}; nothing from that file "
+                         "was saved") from None
 
 
-# -- resolve -------------------------------------------------------------------------
+@contextlib.contextmanager
+def _no_progress(total: int):
+    yield lambda n: None
 
 
-PROPOSAL_COLUMNS = ["key", "proposed_pmid", "decision", "title_score", "pubmed_title",
-                    "curated_title", "citmatch_query"]
+def sync(cache: Cache, request: Request,
+         missing: Callable[[], Iterable[str]] | None = None,
+         progress: Callable[[int], ContextManager] | None = None,
+         client: entrez.Client | None = None) -> Outcome:
+    """Everything one `kb fetch` does: load the files, then fetch the PMIDs asked for
+    (and, with `missing`, those it gives once the files are loaded: the curated PMIDs
+    not cached yet), the references or citing papers of some, and what a query finds.
+    progress(total) is a context giving an update(n) callable (click's progress bar's)."""
+    outcome = Outcome()
+    for path in request.load:
+        load_file(cache, path, outcome)
+    wanted = [*request.pmids, *(missing() if missing else ())]
+    if not (request.needs_network or wanted):
+        return outcome
+    outcome.networked = True
+    client = client or entrez.Client()
+    for pmid in request.refs_of:
+        wanted += [pmid, *linked_pmids(client, cache, pmid, entrez.REFS, outcome)]
+    for pmid in request.cited_by:
+        wanted += linked_pmids(client, cache, pmid, entrez.CITED_IN, outcome)
+    with (progress or _no_progress)(len(set(wanted))) as update:
+        fetch_pmids(client, cache, wanted, request.refresh, outcome, update)
+    if request.query:
+        fetch_query(client, cache, request.query, request.refresh, outcome)
+    return outcome
 
 
-def citmatch_query(row: dict) -> dict | None:
-    """What ECitMatch is asked for one reference, or None when it is too little."""
-    first_page = (row["pages"] or "").split("-")[0]
-    author = (row["authors"] or "").split(";")[0].strip()
-    if author == "et al.":
-        author = ""
-    if not (row["journal"] and row["year"] and (row["volume"] or first_page)):
-        return None
-    return dict(zip(entrez.CITMATCH_FIELDS, (row["journal"], row["year"], row["volume"],
-                                              first_page, author, row["key"])))
-
-
-def resolve(client: entrez.Client, cache: Cache, data_dir: Path) -> list[dict]:
-    """Propose PMIDs for references without one; a proposal is accepted only when the
-    fetched PubMed title agrees with the curated title (score >= TITLE_MATCH_SCORE)."""
-    references = CsvFile(Path(data_dir) / "references.csv")
-    candidates = [r for r in references.dicts() if not r["pmid"]]
-    asked = {r["key"]: citmatch_query(r) for r in candidates}
-    proposals = []
-    queries = [query for query in asked.values() if query]
-    found = entrez.parse_citmatch(entrez.fetch_citmatch(client, queries)) if queries else {}
-    fetch_pmids(client, cache, found.values())
-    titles = {}
-    for pmid in found.values():
-        if cache.has(pmid):
-            record = next(iter(pubmed.parse(cache.path(pmid))), None)
-            titles[pmid] = (record or {}).get("title") or ""
-    for row in candidates:
-        pmid = found.get(row["key"], "")
-        pubmed_title = titles.get(pmid, "")
-        score = round(fuzz.token_sort_ratio(normalise(row["title"] or ""),
-                                            normalise(pubmed_title))) if pmid else ""
-        if not asked[row["key"]]:
-            decision = "not enough to ask (needs journal, year, and volume or pages)"
-        elif not pmid:
-            decision = "no match"
-        elif not row["title"]:
-            decision = "check by hand: no curated title to compare"
-        else:
-            decision = "accept" if score >= TITLE_MATCH_SCORE else "reject: titles differ"
-        proposals.append({"key": row["key"], "proposed_pmid": pmid, "decision": decision,
-                          "title_score": score, "pubmed_title": pubmed_title,
-                          "curated_title": row["title"],
-                          "citmatch_query": "|".join((asked[row["key"]] or {}).values())})
-    return proposals
-
-
-def write_proposals(path: Path, proposals: list[dict]) -> None:
-    from ingest.cache import write_atomic
-
-    out = io.StringIO()
-    writer = csv.DictWriter(out, PROPOSAL_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(proposals)
-    write_atomic(Path(path), out.getvalue().encode("utf-8"))
+def report(outcome: Outcome, cache: Cache) -> Report:
+    """What kb fetch tells the user about an outcome."""
+    warnings = []
+    if outcome.networked and not os.environ.get("NCBI_EMAIL"):
+        warnings.append("note: NCBI_EMAIL is not set; NCBI asks for an e-mail address with "
+                        "every request")
+    if outcome.not_found:
+        warnings.append("not found in PubMed: " + ", ".join(outcome.not_found))
+    summary = (f"saved {len(outcome.saved)} records to {cache.root}/ "
+               f"({len(outcome.skipped)} already cached, {len(outcome.deleted)} deleted)")
+    return Report(list(outcome.notes), summary, warnings, bool(outcome.not_found))

@@ -1,204 +1,18 @@
-"""The shape of the data files and of the database, declared as data.
+"""The database, declared as data: every table `kb build` creates (columns, keys,
+indexes, full-text search, facets, descriptions) and every view, with its SQL.
 
-`FILES` describes the curated CSV files (what `kb validate` checks), `TABLES` the
-tables `kb build` creates, `VIEWS` the SQL views. Column descriptions written here are
-the ones Datasette shows, so there is one place to say what a column means.
+The curated tables take their columns and descriptions from the CSV schema
+(kb/data/schema.py); the computed ones (trails, conflicts, the evidence columns) are
+declared here. Datasette's metadata is made from these declarations (kb/web/metadata.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-KEY = r"[a-z][a-z0-9_-]*"
-CLAIM_ID = r"[a-z0-9][a-z0-9_-]*"
-PMID = r"[1-9][0-9]{0,8}"
-PMCID = r"PMC[1-9][0-9]{0,8}"
-# no braces or backslashes: a BibTeX doi field is verbatim, and they would end it
-DOI = r"10\.[0-9]{4,9}/[^\s{}\\]+"
-TERM = r"[a-z0-9][a-z0-9._/%-]*"
-REF_NUMBER = r"[1-9][0-9]{0,5}"  # an entry of a printed reference list: 1 to 999999
-CITES = rf"{REF_NUMBER}(-{REF_NUMBER})?(,{REF_NUMBER}(-{REF_NUMBER})?)*"
-SEED_FILE = r"[0-9]{3}_[0-9a-f]{16}\.txt"
-VERIFIED_ITEM = rf"(pubmed|{SEED_FILE}|https?://[^\s;]+)"
-VERIFIED_SEPARATOR = " ; "
+from kb.data.schema import CITATIONS, CLAIMS, REFERENCES, VOCABULARY, DataFile
+from kb.data.works import PUBMED_SOURCE_COLUMNS
 
-MIN_YEAR = 1800
-
-
-@dataclass(frozen=True)
-class Field:
-    """One column of a data file."""
-
-    name: str
-    description: str
-    type: str = "text"  # text | integer | real
-    required: bool = False
-    pattern: str | None = None  # a regular expression the whole value must match
-    vocabulary: str | None = None  # the vocabulary.csv field that lists allowed values
-    example: str = ""
-    # free text in sentences, which may start with any character; other cells may not
-    # start as a spreadsheet formula does (=, +, -, @), unless they are numbers
-    prose: bool = False
-
-
-@dataclass(frozen=True)
-class DataFile:
-    """One curated CSV file in data/."""
-
-    name: str
-    table: str
-    key: tuple[str, ...]
-    fields: tuple[Field, ...]
-    description: str
-    # column -> (data file, column) it must name a row of
-    references: dict[str, tuple[str, str]] = field(default_factory=dict)
-
-    @property
-    def columns(self) -> list[str]:
-        return [f.name for f in self.fields]
-
-    def field(self, name: str) -> Field:
-        for f in self.fields:
-            if f.name == name:
-                return f
-        raise KeyError(name)
-
-
-VERIFIED_FROM = Field(
-    "verified_from",
-    "Where this row was verified: seed file names, addresses of pages that were read, "
-    "or 'pubmed' for a cached PubMed record; several separated by ' ; '.",
-    required=True,
-    pattern=rf"{VERIFIED_ITEM}( ; {VERIFIED_ITEM})*",
-    example="001_efb70d123c40eb8b.txt ; https://pubmed.ncbi.nlm.nih.gov/28487601/",
-)
-
-REFERENCES = DataFile(
-    name="references.csv",
-    table="sources",
-    key=("key",),
-    description="One row per work: reviews, the works they cite, books and chapters.",
-    fields=(
-        Field("key", "Stable slug naming the work, e.g. jagannath2012.", required=True,
-              pattern=KEY, example="modlin2003"),
-        Field("pmid", "PubMed identifier (digits). Blank while unverified.", pattern=PMID,
-              example="28487601"),
-        Field("pmcid", "PubMed Central identifier. Blank while unverified.", pattern=PMCID,
-              example="PMC5403743"),
-        Field("doi", "Digital Object Identifier, bare (no https://doi.org/).", pattern=DOI,
-              example="10.3748/wjg.v23.i15.2640"),
-        Field("title", "Title of the work as published.", prose=True),
-        Field("authors", "Authors in order, 'Surname Initials; ...'; a final 'et al.' "
-              "marks a list known only in part.", pattern=r"[^;\n]+(; [^;\n]+)*", example="Rossi RE; Massironi S"),
-        Field("journal", "Journal (full name), or the book a chapter appears in; "
-              "blank for a whole book."),
-        Field("year", "Year of publication.", type="integer"),
-        Field("volume", "Volume."),
-        Field("issue", "Issue."),
-        Field("pages", "Pages, or article number for journals without pages."),
-        Field("editors", "Editors of the book a chapter appears in (or of an edited "
-              "book), 'Surname Initials; ...', a final 'et al.' as for authors.",
-              pattern=r"[^;\n]+(; [^;\n]+)*", example="Bosman FT; et al."),
-        Field("publisher", "Publisher of a book or chapter.", example="IARC Press"),
-        Field("place", "Where the publisher is (city, country), as printed.",
-              example="Lyon"),
-        Field("pub_type", "Kind of publication (controlled vocabulary).", required=True,
-              vocabulary="pub_type"),
-        VERIFIED_FROM,
-        Field("notes", "Curator's notes: what is not verified, caveats.", prose=True),
-    ),
-)
-
-CITATIONS = DataFile(
-    name="citations.csv",
-    table="citations",
-    key=("citing_key", "ref_number"),
-    description="A review's printed reference list: one row per numbered entry known so far.",
-    references={"citing_key": ("references.csv", "key"),
-                "cited_key": ("references.csv", "key")},
-    fields=(
-        Field("citing_key", "The work whose reference list this entry belongs to.",
-              required=True, pattern=KEY),
-        Field("ref_number", "The entry's number in that reference list.", type="integer",
-              required=True, pattern=REF_NUMBER),
-        Field("cited_key", "The cited work; blank while it is not known.", pattern=KEY),
-        Field("cited_as", "The entry as the review prints it, abbreviated.", prose=True),
-        VERIFIED_FROM,
-        Field("notes", "Curator's notes.", prose=True),
-    ),
-)
-
-CLAIMS = DataFile(
-    name="claims.csv",
-    table="claims",
-    key=("id",),
-    description="One row per statement a source makes, in our own words.",
-    references={"source_key": ("references.csv", "key"),
-                "derived_from": ("claims.csv", "id")},
-    fields=(
-        Field("id", "Stable claim id, e.g. jagannath2012-c04.", required=True, pattern=CLAIM_ID),
-        Field("source_key", "The work that states the claim.", required=True, pattern=KEY),
-        Field("locator", "Where in the source: section, paragraph, figure.", required=True),
-        Field("cites", "The source's reference numbers the claim rests on, e.g. 10 or 11-15.",
-              pattern=CITES),
-        Field("statement", "The claim in our own words, with its numbers.", required=True,
-              prose=True),
-        Field("kind", "quantitative (has a number) or qualitative.", required=True,
-              pattern="quantitative|qualitative"),
-        Field("population", "Who the claim is about (its denominator).", vocabulary="population"),
-        Field("intervention", "Treatment, if any.", vocabulary="intervention"),
-        Field("comparator", "What the intervention is compared with.", vocabulary="intervention"),
-        Field("outcome", "What is measured.", vocabulary="outcome"),
-        Field("timepoint", "When: 'at diagnosis', '5 years', ..."),
-        Field("measure", "Kind of number.", vocabulary="measure"),
-        Field("value", "Point value.", type="real"),
-        Field("low", "Lower end of a range.", type="real"),
-        Field("high", "Upper end of a range.", type="real"),
-        Field("unit", "Unit of value/low/high.", vocabulary="unit"),
-        Field("n", "Number of patients or cases the figure rests on.", type="integer"),
-        Field("derived_from", "Id of the claim in a cited work that this claim restates.",
-              pattern=CLAIM_ID),
-        VERIFIED_FROM,
-        Field("curator", "Who wrote the row.", required=True),
-        Field("notes", "Curator's notes: approximations, denominators, caveats.",
-              prose=True),
-    ),
-)
-
-# kinds of publication whose numbers come from other works: a claim resting on one of
-# them has not reached primary data
-SECONDARY_PUB_TYPES = frozenset({"review", "systematic-review", "editorial", "guideline",
-                                 "consensus", "book", "chapter"})
-
-# outcomes whose figures are not one quantity: a share of one category among several
-# (which primary site) or a study's own size. Their claims are never set against each
-# other as conflicts.
-UNCOMPARED_OUTCOMES = frozenset({"primary-site", "study-size"})
-
-VOCABULARY_FIELDS = ("population", "intervention", "outcome", "measure", "unit", "pub_type")
-
-VOCABULARY = DataFile(
-    name="vocabulary.csv",
-    table="vocabulary",
-    key=("field", "term"),
-    description="Controlled terms with their definitions; validation rejects other values.",
-    fields=(
-        Field("field", "Which column the term is for.", required=True,
-              pattern="|".join(VOCABULARY_FIELDS)),
-        Field("term", "The term.", required=True),
-        Field("definition", "What the term means.", required=True, prose=True),
-        Field("broader", "A term of the same field that includes this one (a "
-              "population's wider denominator, e.g. gep-nen within nen).",
-              example="nen"),
-    ),
-)
-
-FILES: tuple[DataFile, ...] = (VOCABULARY, REFERENCES, CITATIONS, CLAIMS)
-FILES_BY_NAME = {f.name: f for f in FILES}
-
-
-# ---------------------------------------------------------------------------
-# Database
 
 
 @dataclass(frozen=True)
@@ -266,9 +80,6 @@ EVIDENCE_COLUMNS = (
      "claim's: possible citation distortions."),
     ("conflicts", int, "Pairs in claim_conflicts this claim is part of."),
 )
-
-PUBMED_SOURCE_COLUMNS = {"abstract": str, "mesh": str, "publication_types": str,
-                         "journal_abbrev": str, "retracted": int, "from_pubmed": str}
 
 TABLES: tuple[Table, ...] = (
     Table(
@@ -445,7 +256,29 @@ TABLES = TABLES + (
 
 TABLES_BY_NAME = {t.name: t for t in TABLES}
 
+# The views, in the order they are created (a view may use those before it). rests_on is
+# the one join of a claim's cited numbers to the list entries and works they name: the
+# claim_evidence view, the row pages' panels and the trails read it. It starts from
+# claims (a claim citing nothing has one row, its ref_number blank) so that SQLite
+# flattens it into the queries that use it and reads it through their indexes; a view
+# joined on the right of a LEFT JOIN would be materialised whole for every query.
 VIEWS: dict[str, str] = {
+    "rests_on": """
+select
+  claims.id as claim_id,
+  claims.source_key as citing_key,
+  claim_citations.ref_number,
+  claim_citations.cited_key,
+  coalesce(cited.label, citations.cited_as) as label,
+  cited.pmid,
+  cited.doi,
+  cited.pub_type
+from claims
+left join claim_citations on claim_citations.claim_id = claims.id
+left join citations on citations.citing_key = claim_citations.citing_key
+  and citations.ref_number = claim_citations.ref_number
+left join sources as cited on cited.key = claim_citations.cited_key
+""",
     "claim_evidence": """
 select
   claims.id as claim_id,
@@ -466,27 +299,27 @@ select
   stated_in.doi as source_doi,
   claims.locator,
   claims.cites,
-  claim_citations.ref_number,
-  claim_citations.cited_key,
-  coalesce(cited.label, citations.cited_as) as rests_on,
-  cited.pmid as cited_pmid,
-  cited.doi as cited_doi,
+  rests_on.ref_number,
+  rests_on.cited_key,
+  rests_on.label as rests_on,
+  rests_on.pmid as cited_pmid,
+  rests_on.doi as cited_doi,
   case
-    when claim_citations.ref_number is null then 'no citation printed'
-    when claim_citations.cited_key is null then 'reference not yet known'
+    when rests_on.ref_number is null then 'no citation printed'
+    when rests_on.cited_key is null then 'reference not yet known'
     else 'known'
   end as support
-from claims
+from rests_on
+join claims on claims.id = rests_on.claim_id
 join sources as stated_in on stated_in.key = claims.source_key
-left join claim_citations on claim_citations.claim_id = claims.id
-left join citations on citations.citing_key = claim_citations.citing_key
-  and citations.ref_number = claim_citations.ref_number
-left join sources as cited on cited.key = claim_citations.cited_key
-order by claims.id, claim_citations.ref_number
+order by claims.id, rests_on.ref_number
 """,
 }
 
 VIEW_DESCRIPTIONS = {
+    "rests_on": "Each number a claim cites, with the reference-list entry and the work it "
+    "names (blank while the entry is not known); a claim citing nothing has one row with "
+    "no number.",
     "claim_evidence": "Each claim with the work it is stated in and, one row per cited "
     "reference, the work it rests on.",
 }

@@ -8,9 +8,9 @@
 - Every SQLite connection Datasette opens is limited: no string or blob longer than
   MAX_LENGTH (a `zeroblob` or `group_concat` cannot take a gigabyte of memory per
   query thread) and no SQL text longer than MAX_SQL (the row limit and the time limit
-  are Datasette settings, set by `kb serve`: kb.cli.datasette_settings).
+  are Datasette settings, set by `kb serve`: kb/web/settings.py).
 
-Registered by datasette_plugin (asgi_wrapper and prepare_connection hooks).
+Registered by kb/web/plugin.py (asgi_wrapper and prepare_connection hooks).
 """
 
 from __future__ import annotations

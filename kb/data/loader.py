@@ -1,0 +1,66 @@
+"""Read and check a data folder: every curated file and the PubMed cache beside them,
+every problem collected with its location (`kb validate`, and the first step of
+`kb build`).
+
+The rules come from `schema.FILES` (kb/data/file_rules.py checks one file at a time)
+plus the rules across files (kb/data/cross_rules.py); the cached records are read and
+compared with the curated references by kb/data/pubmed_cache.py.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import cross_rules, file_rules, pubmed_cache, schema
+from .csvfile import CsvFile, Problem, gc_paused
+from .dataset import Dataset
+
+
+def load(data_dir: Path | str) -> Dataset:
+    """Read and check every data file in data_dir, and the PubMed cache beside them."""
+    data_dir = Path(data_dir)
+    # the XML parsers leave cyclic garbage behind, so the collector runs while the cache
+    # is read; it is paused for the CSV files, whose millions of rows all stay alive
+    records, cache_problems = pubmed_cache.read(data_dir, display(data_dir, "pubmed"))
+    with gc_paused():
+        return _load(data_dir, records, cache_problems)
+
+
+def _load(data_dir: Path, records: dict[str, dict], cache_problems: list[Problem]) -> Dataset:
+    dataset = Dataset(data_dir, pubmed=records, problems=list(cache_problems))
+    for spec in schema.FILES:
+        dataset.files[spec.name] = CsvFile(data_dir / spec.name, display(data_dir, spec.name))
+    usable = {name: file_rules.check_header(dataset[name], schema.FILES_BY_NAME[name])
+              for name in dataset.files}
+    vocabulary = (file_rules.vocabulary_of(dataset["vocabulary.csv"])
+                  if usable["vocabulary.csv"] else None)
+    for spec in schema.FILES:
+        if usable[spec.name]:
+            file_rules.check_cells(dataset[spec.name], spec, vocabulary)
+            file_rules.check_unique(dataset[spec.name], spec)
+    if usable["vocabulary.csv"]:
+        file_rules.check_terms(dataset["vocabulary.csv"])
+        file_rules.check_broader(dataset["vocabulary.csv"])
+    if usable["references.csv"]:
+        pubmed_cache.check(dataset["references.csv"], records)
+    if all(usable.values()):
+        cross_rules.check_references(dataset)
+        cross_rules.check_cites(dataset)
+        cross_rules.check_derived_from(dataset)
+        file_rules.check_numbers(dataset["claims.csv"])
+        file_rules.check_years(dataset["references.csv"])
+        cross_rules.check_duplicate_works(dataset["references.csv"])
+    for csv_file in dataset.files.values():
+        dataset.problems.extend(csv_file.problems)
+    dataset.problems.sort()
+    return dataset
+
+
+def display(data_dir: Path, name: str) -> str:
+    """How a file of the data folder is named in messages: relative to the current
+    folder when it is below it."""
+    path = data_dir / name
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)

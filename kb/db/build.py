@@ -1,0 +1,179 @@
+"""Build the SQLite database from the data files: offline, from scratch, atomically.
+
+The database is written to a temporary file beside the target, fsync'ed, and renamed
+over it only when complete, so a failed or killed build leaves the previous database as
+it was (and a server reading it undisturbed), and a power cut just after the rename
+cannot leave a database whose pages never reached the disk. (The fsync costs 50-60 ms
+for a 74 MiB database built in 5.3 s: about 1 %.) A build killed part-way leaves its
+temporary file (`.kb.db.<pid>.<random>.tmp`); the next build of the same database
+removes it, and leaves alone those of builds still running.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import sqlite3
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterable, Iterator, Sequence
+
+import sqlite_utils
+
+from ingest.files import CannotWrite, remove_abandoned, temporary_beside, unwritable
+from kb.data.csvfile import Problem, gc_paused
+from kb.data.loader import load
+
+from . import rows, tables
+
+SQLITE_IO_ERRORS = {8: "the file is read-only", 10: "disk I/O error",
+                    13: os.strerror(errno.ENOSPC), 14: "unable to open the file"}
+
+
+class InvalidData(Exception):
+    """The data files have problems; `problems` lists them."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__(f"{len(self.problems)} problem(s) in the data files")
+
+
+def build(db_path: Path | str, data_dir: Path | str,
+          timings: dict | None = None) -> dict[str, int]:
+    """Validate data_dir and build db_path from it; returns row counts per table.
+
+    Raises InvalidData, or CannotWrite naming db_path (nothing half-written is left).
+    timings, when given, gets the seconds spent validating ("validate"), computing the
+    evidence ("evidence") and in all ("build"): the benchmarks' window into a build.
+    """
+    started = time.perf_counter()
+    db_path = Path(db_path)
+    check_writable(db_path)  # before validating, which takes a while
+    dataset = load(data_dir)
+    if timings is not None:
+        timings["validate"] = time.perf_counter() - started
+    if not dataset.ok:
+        raise InvalidData(dataset.problems)
+    with _writing(db_path):
+        remove_abandoned(db_path.parent, db_path.name)
+        tmp = temporary_beside(db_path)
+        try:
+            with gc_paused():
+                counts = _write(tmp, rows.table_rows(dataset, timings))
+            _sync(tmp)
+            os.replace(tmp, db_path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+    _sync_folder(db_path.parent)
+    if timings is not None:
+        timings["build"] = time.perf_counter() - started
+    return counts
+
+
+def is_stale(db_path: Path, data_dir: Path) -> bool:
+    """Is db_path missing, or older than a data file or the PubMed cache?"""
+    if not db_path.exists():
+        return True
+    built = db_path.stat().st_mtime
+    cache = data_dir / "pubmed"
+    inputs = [*data_dir.glob("*.csv"), *([cache, *cache.glob("*.xml.gz")] if cache.is_dir()
+                                         else [])]
+    return any(p.stat().st_mtime > built for p in inputs)
+
+
+def check_writable(db_path: Path) -> None:
+    """Raise CannotWrite when db_path's folder is missing or cannot be written."""
+    folder = db_path.absolute().parent
+    if not folder.is_dir():
+        raise _cannot_write(db_path, "its folder does not exist")
+    reason = unwritable(folder)
+    if reason:
+        raise _cannot_write(db_path, f"its folder is not writable ({reason})")
+
+
+def _cannot_write(db_path: Path, reason: str, code: int = errno.EIO) -> CannotWrite:
+    return CannotWrite(code, reason, str(db_path))
+
+
+@contextmanager
+def _writing(db_path: Path) -> Iterator[None]:
+    """Errors of the file system (a full disk, a failing device) as CannotWrite."""
+    try:
+        yield
+    except CannotWrite:
+        raise
+    except OSError as e:
+        raise _cannot_write(db_path, e.strerror or str(e), e.errno or errno.EIO) from e
+    except sqlite3.Error as e:
+        reason = _sqlite_io_error(e)
+        if reason is None:
+            raise
+        raise _cannot_write(db_path, reason) from e
+
+
+def _sqlite_io_error(error: sqlite3.Error) -> str | None:
+    """What a SQLite error says about the file system, or None when it is not about it."""
+    code = getattr(error, "sqlite_errorcode", None)  # Python 3.11+
+    if code is not None:
+        return SQLITE_IO_ERRORS.get(code & 0xFF)
+    if "disk is full" in str(error):
+        return SQLITE_IO_ERRORS[13]
+    return None
+
+
+def _sync(path: Path) -> None:
+    """Make path's bytes (or a folder's entries) durable."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the rename in folder durable, where the system can (not Windows, nor some
+    network file systems). Best effort: the new database is in place either way."""
+    try:
+        _sync(folder)
+    except OSError:
+        pass
+
+
+def _write(path: Path, table_rows: dict[str, Iterable[Sequence]]) -> dict[str, int]:
+    db = sqlite_utils.Database(path)
+    try:
+        return _fill(db, table_rows)
+    finally:
+        db.conn.close()
+
+
+def _fill(db: sqlite_utils.Database, table_rows: dict[str, Iterable[Sequence]]
+          ) -> dict[str, int]:
+    db.execute("pragma journal_mode = off")
+    db.execute("pragma synchronous = off")
+    for table in tables.TABLES:
+        db.create_table(table.name, table.columns, pk=table.pk,
+                        foreign_keys=list(table.foreign_keys))
+    counts = {}
+    with db.conn:
+        for table in tables.TABLES:
+            counts[table.name] = _insert(db, table, table_rows[table.name])
+    for table in tables.TABLES:
+        for columns in table.all_indexes:
+            db[table.name].create_index(columns)
+        if table.fts:
+            db[table.name].enable_fts(table.fts, tokenize="porter")
+    for name, sql in tables.VIEWS.items():
+        db.create_view(name, sql.strip())
+    db.execute("analyze")
+    return counts
+
+
+def _insert(db: sqlite_utils.Database, table: tables.Table, rows: Iterable[Sequence]) -> int:
+    columns = list(table.columns)
+    sql = "insert into [{}] ({}) values ({})".format(
+        table.name, ", ".join(f"[{c}]" for c in columns), ", ".join("?" * len(columns)))
+    cursor = db.conn.executemany(sql, rows)
+    return cursor.rowcount

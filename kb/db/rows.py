@@ -1,0 +1,68 @@
+"""A loaded data set as the rows of every table `kb build` writes, in each table's
+column order (kb/db/tables.py): the curated files typed, the works with their authors,
+the resolved citations, the cached PubMed records, and the evidence computed from them.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Iterable, Sequence
+
+from kb.data import schema
+from kb.data.cites import claim_citations
+from kb.data.dataset import Dataset, typed_rows
+from kb.data.works import works
+from kb.evidence.compute import of_dataset
+from kb.evidence.model import Evidence
+
+from .tables import EVIDENCE_COLUMNS, TABLES_BY_NAME
+
+JSON_COLUMNS = ("publication_types", "mesh", "keywords", "language", "references",
+                "comments_corrections")
+
+
+def table_rows(dataset: Dataset, timings: dict | None = None
+               ) -> dict[str, Iterable[Sequence]]:
+    """Table name -> its rows. timings, when given, gets the seconds the evidence took."""
+    known = works(dataset)
+    cited = list(claim_citations(dataset))
+    started = time.perf_counter()
+    found = of_dataset(dataset, known.sources, cited)
+    if timings is not None:
+        timings["evidence"] = time.perf_counter() - started
+    source_columns = list(TABLES_BY_NAME["sources"].columns)
+    return {
+        "vocabulary": typed_rows(dataset["vocabulary.csv"], schema.VOCABULARY),
+        "sources": [tuple(s[c] for c in source_columns) for s in known.sources],
+        "authors": list(enumerate(known.authors, start=1)),
+        "source_authors": known.authorships,
+        "citations": typed_rows(dataset["citations.csv"], schema.CITATIONS),
+        "claims": claim_rows(dataset, found),
+        "claim_citations": cited,
+        "pubmed_records": (tuple(record_row(r).values()) for r in dataset.pubmed.values()),
+        "claim_trails": found.trails,
+        "claim_conflicts": found.conflicts,
+    }
+
+
+def claim_rows(dataset: Dataset, found: Evidence) -> Iterable[tuple]:
+    """The curated claims, each followed by its evidence columns."""
+    blank = (None,) * len(EVIDENCE_COLUMNS)
+    return ((*row, *found.claims.get(row[0], blank))
+            for row in typed_rows(dataset["claims.csv"], schema.CLAIMS))
+
+
+def record_row(record: dict) -> dict:
+    """A pubmed_records row, its columns in the table's order."""
+    row = {}
+    for column in TABLES_BY_NAME["pubmed_records"].columns:
+        if column == "authors":
+            row[column] = "; ".join(record.get("authors") or []) or None
+        elif column in ("authors_complete", "retracted"):
+            row[column] = int(bool(record.get(column, column == "authors_complete")))
+        elif column in JSON_COLUMNS:
+            row[column] = json.dumps(record.get(column) or [], ensure_ascii=False)
+        else:
+            row[column] = record.get(column)
+    return row

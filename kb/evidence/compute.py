@@ -1,0 +1,62 @@
+"""Trails, number checks and conflicts for every claim: from the evidence's records
+(`compute`), or from a loaded data set as `kb build` and `kb validate --evidence` see it
+(`of_dataset`).
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from kb.data.cites import claim_citations
+from kb.data.dataset import Dataset
+from kb.data.works import works as works_of
+
+from .conflicts import conflicts as conflicts_of
+from .model import DIFFERS, Claim, ClaimEvidence, Evidence, Work, work
+from .trails import check_numbers, trail
+
+# the claims.csv columns a Claim holds, in its order
+CLAIM_COLUMNS = tuple(name for name in Claim.__dataclass_fields__
+                      if name not in ("cites", "figure"))
+WORK_COLUMNS = ("key", "pub_type", "label", "pmid", "doi", "title", "year", "abstract")
+
+
+def compute(claims: Iterable[Claim], works: dict[str, Work],
+            broader: dict[str, str]) -> Evidence:
+    """Trails, number checks and conflicts for every claim."""
+    by_id = {c.id: c for c in claims}
+    trails = []
+    summary: dict[str, list] = {}
+    for claim in by_id.values():
+        hops, depth, status = trail(claim, by_id, works)
+        trails.extend(hops)
+        differs = sum(1 for hop in hops if hop.status == DIFFERS)
+        check, absent = check_numbers(claim, works.get(claim.source_key))
+        summary[claim.id] = [check, absent, status, depth, differs, 0]
+    found = list(conflicts_of(by_id.values(), works, broader))
+    for row in found:
+        summary[row.claim_a][5] += 1
+        summary[row.claim_b][5] += 1
+    return Evidence({k: ClaimEvidence(*v) for k, v in summary.items()}, trails, found)
+
+
+def of_dataset(dataset: Dataset, sources: list[dict] | None = None,
+               cited: Iterable | None = None) -> Evidence:
+    """The evidence of a loaded (valid) data set. sources (kb.data.works) and cited
+    (kb.data.cites.claim_citations) are worked out here unless the caller has them."""
+    if sources is None:
+        sources = works_of(dataset).sources
+    works = {s["key"]: work(*(s[name] for name in WORK_COLUMNS)) for s in sources}
+    cites: dict[str, list] = {}
+    for claim_id, number, _, cited_key in (claim_citations(dataset) if cited is None
+                                           else cited):
+        cites.setdefault(claim_id, []).append((number, cited_key))
+    claims = dataset["claims.csv"]
+    columns = [claims.column(name) for name in CLAIM_COLUMNS]
+    vocabulary = dataset["vocabulary.csv"]
+    broader = {term: wider for fld, term, wider in zip(
+        vocabulary.column("field"), vocabulary.column("term"), vocabulary.column("broader"))
+        if fld == "population" and wider}
+    return compute(
+        (Claim(*values, cites=cites.get(values[0], [])) for values in zip(*columns)),
+        works, broader)

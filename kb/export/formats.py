@@ -1,0 +1,68 @@
+"""The one entry point of the exports, for the command line and the browser: each format
+and the outputs it is written as, their file extensions and media types, and `render`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from . import citeproc, evidence_table
+from .selection import Selection, SelectionError, select
+from .writers import FORMATS, WRITERS
+
+STYLE_FORMATS = ("vancouver", "ama")
+ALL_FORMATS = (*FORMATS, *STYLE_FORMATS, "evidence-table")
+# format -> (outputs it offers, the default first)
+OUTPUTS = {"vancouver": ("text", "markdown", "html"), "ama": ("text", "markdown", "html"),
+           "evidence-table": ("markdown", "csv", "html")}
+# (format, output) -> (file extension, media type)
+MEDIA = {
+    ("bibtex", None): ("bib", "application/x-bibtex; charset=utf-8"),
+    ("ris", None): ("ris", "application/x-research-info-systems; charset=utf-8"),
+    ("csl-json", None): ("json", "application/vnd.citationstyles.csl+json; charset=utf-8"),
+    **{(f, "text"): ("txt", "text/plain; charset=utf-8") for f in STYLE_FORMATS},
+    **{(f, "markdown"): ("md", "text/markdown; charset=utf-8")
+       for f in (*STYLE_FORMATS, "evidence-table")},
+    **{(f, "html"): ("html", "text/html; charset=utf-8")
+       for f in (*STYLE_FORMATS, "evidence-table")},
+    ("evidence-table", "csv"): ("csv", "text/csv; charset=utf-8"),
+}
+
+
+def output_for(fmt: str, output: str | None) -> str | None:
+    """The output a format is written as: the one asked for, else its default."""
+    if fmt not in ALL_FORMATS:
+        raise ValueError(f"unknown format {fmt!r}: choose from {', '.join(ALL_FORMATS)}")
+    offered = OUTPUTS.get(fmt, ())
+    if output is None:
+        return offered[0] if offered else None
+    if output not in offered:
+        raise ValueError(f"{fmt} is written as {', '.join(offered) or 'one form only'}, "
+                         f"not {output}")
+    return output
+
+
+def render(selection: Selection, fmt: str, output: str | None = None) -> str:
+    """The selection written in `fmt` (and, for styles and tables, as `output`)."""
+    output = output_for(fmt, output)
+    if fmt in WRITERS:
+        return WRITERS[fmt](selection.works)
+    if fmt == "evidence-table":
+        if not selection.of_claims:
+            raise SelectionError("an evidence table needs claims: select claims, not works")
+        return evidence_table.render(selection, output)
+    numbered = list(zip(selection.numbers, selection.items))
+    return citeproc.bibliography(numbered, fmt, output,
+                                 title=None if output == "text" else selection.title)
+
+
+def export(db: Path, fmt: str, output: str | None = None, **chosen) -> tuple[str, Selection]:
+    """`kb export`: the selection `chosen` names (selection.select's arguments) read from
+    the database db, opened read-only, and written in fmt as output."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        selection = select(conn, **chosen)
+        return render(selection, fmt, output), selection
+    finally:
+        conn.close()

@@ -1,0 +1,57 @@
+"""The Datasette plugin: one thin hook each, calling the module that does the work.
+
+Registered through the "datasette" entry point, so plain `datasette kb.db` loads it too.
+Every hook answers only for databases that hold the knowledge base.
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+
+from datasette import hookimpl
+
+from . import cells, evidence_routes, export_routes, metadata, pages, safety
+
+TEMPLATES = files("kb.web").joinpath("templates")
+
+
+@hookimpl
+def get_metadata(datasette, key, database, table):
+    return metadata.metadata(datasette)
+
+
+@hookimpl
+def render_cell(row, value, column, table, database, datasette):
+    return cells.render(value, column, table, database, datasette)
+
+
+@hookimpl
+def register_routes():
+    return export_routes.routes() + evidence_routes.routes()
+
+
+@hookimpl
+def register_output_renderer(datasette):
+    return export_routes.output_renderers()
+
+
+@hookimpl
+def extra_template_vars(template, database, table, view_name, request, datasette):
+    return pages.template_vars(template, database, table, view_name, request, datasette)
+
+
+@hookimpl
+def asgi_wrapper(datasette):
+    return safety.read_only
+
+
+@hookimpl
+def prepare_connection(conn):
+    safety.limit(conn)
+
+
+@hookimpl
+def prepare_jinja2_environment(env, datasette):
+    from jinja2 import ChoiceLoader, FileSystemLoader
+
+    env.loader = ChoiceLoader([FileSystemLoader(str(TEMPLATES)), env.loader])
