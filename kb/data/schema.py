@@ -22,6 +22,7 @@ CITES = rf"{REF_NUMBER}(-{REF_NUMBER})?(,{REF_NUMBER}(-{REF_NUMBER})?)*"
 SEED_FILE = r"[0-9]{3}_[0-9a-f]{16}\.txt"
 VERIFIED_ITEM = rf"(pubmed|{SEED_FILE}|https?://[^\s;]+)"
 VERIFIED_SEPARATOR = " ; "
+NAMES = r"[^;\n]+(; [^;\n]+)*"   # 'Surname Initials; Surname Initials'
 
 MIN_YEAR = 1800
 
@@ -90,7 +91,7 @@ REFERENCES = DataFile(
               example="10.3748/wjg.v23.i15.2640"),
         Field("title", "Title of the work as published.", prose=True),
         Field("authors", "Authors in order, 'Surname Initials; ...'; a final 'et al.' "
-              "marks a list known only in part.", pattern=r"[^;\n]+(; [^;\n]+)*", example="Rossi RE; Massironi S"),
+              "marks a list known only in part.", pattern=NAMES, example="Rossi RE; Massironi S"),
         Field("journal", "Journal (full name), or the book a chapter appears in; "
               "blank for a whole book."),
         Field("year", "Year of publication.", type="integer"),
@@ -99,7 +100,7 @@ REFERENCES = DataFile(
         Field("pages", "Pages, or article number for journals without pages."),
         Field("editors", "Editors of the book a chapter appears in (or of an edited "
               "book), 'Surname Initials; ...', a final 'et al.' as for authors.",
-              pattern=r"[^;\n]+(; [^;\n]+)*", example="Bosman FT; et al."),
+              pattern=NAMES, example="Bosman FT; et al."),
         Field("publisher", "Publisher of a book or chapter.", example="IARC Press"),
         Field("place", "Where the publisher is (city, country), as printed.",
               example="Lyon"),

@@ -21,7 +21,8 @@ from typing import Iterable, Iterator, Sequence
 
 import sqlite_utils
 
-from ingest.files import CannotWrite, remove_abandoned, temporary_beside, unwritable
+from ingest.files import (CannotWrite, remove_abandoned, temporary_beside, unwritable,
+                          writing)
 from kb.data.csvfile import Problem, gc_paused
 from kb.data.loader import load
 
@@ -99,18 +100,16 @@ def _cannot_write(db_path: Path, reason: str, code: int = errno.EIO) -> CannotWr
 
 @contextmanager
 def _writing(db_path: Path) -> Iterator[None]:
-    """Errors of the file system (a full disk, a failing device) as CannotWrite."""
-    try:
-        yield
-    except CannotWrite:
-        raise
-    except OSError as e:
-        raise _cannot_write(db_path, e.strerror or str(e), e.errno or errno.EIO) from e
-    except sqlite3.Error as e:
-        reason = _sqlite_io_error(e)
-        if reason is None:
-            raise
-        raise _cannot_write(db_path, reason) from e
+    """Errors of the file system (a full disk, a failing device), and SQLite's errors
+    about it, as CannotWrite naming db_path."""
+    with writing(db_path):
+        try:
+            yield
+        except sqlite3.Error as e:
+            reason = _sqlite_io_error(e)
+            if reason is None:
+                raise
+            raise _cannot_write(db_path, reason) from e
 
 
 def _sqlite_io_error(error: sqlite3.Error) -> str | None:

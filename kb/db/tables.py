@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kb.data.schema import CITATIONS, CLAIMS, REFERENCES, VOCABULARY, DataFile
-from kb.data.works import PUBMED_SOURCE_COLUMNS
 
 
 
@@ -55,13 +54,23 @@ class Table:
         return declared + implied
 
 
-def _types(data_file: DataFile) -> dict[str, str]:
-    sqlite = {"text": str, "integer": int, "real": float}
-    return {f.name: sqlite[f.type] for f in data_file.fields}
+SQLITE_TYPES = {"text": str, "integer": int, "real": float}
 
 
-def _descriptions(data_file: DataFile) -> dict[str, str]:
-    return {f.name: f.description for f in data_file.fields}
+def _curated(spec: DataFile, computed: tuple[tuple[str, type, str], ...] = (),
+             **declared) -> Table:
+    """The table of a curated file: its name, description, columns, key and column
+    descriptions from the CSV schema, then the computed columns (name, type,
+    description) the build adds; `declared` gives the rest of the Table."""
+    declared.setdefault("description", spec.description)
+    return Table(
+        name=spec.table,
+        columns={**{f.name: SQLITE_TYPES[f.type] for f in spec.fields},
+                 **{name: kind for name, kind, _ in computed}},
+        pk=spec.key if len(spec.key) > 1 else spec.key[0],
+        column_descriptions={**{f.name: f.description for f in spec.fields},
+                             **{name: text for name, _, text in computed}},
+        **declared)
 
 
 # computed by kb/evidence.py during the build, after the curated claim columns
@@ -81,40 +90,31 @@ EVIDENCE_COLUMNS = (
     ("conflicts", int, "Pairs in claim_conflicts this claim is part of."),
 )
 
+# the columns kb/data/works.py adds to the curated references, in its order
+SOURCE_COLUMNS = (
+    ("first_author", str, "Surname of the first author."),
+    ("authors_complete", int, "1 when the author list is complete, 0 when it ends in "
+     "'et al.', blank when no author is known."),
+    ("label", str, "Short readable name: first author, year and title."),
+    ("abstract", str, "Abstract from the cached PubMed record."),
+    ("mesh", str, "MeSH headings from the cached PubMed record (JSON list)."),
+    ("publication_types", str, "PubMed publication types (JSON list)."),
+    ("journal_abbrev", str, "Journal abbreviation from PubMed."),
+    ("retracted", int, "1 when PubMed records a retraction of this work."),
+    ("from_pubmed", str, "Fields blank in references.csv and filled from the cached "
+     "PubMed record (curated fields always win)."),
+)
+
 TABLES: tuple[Table, ...] = (
-    Table(
-        name="vocabulary",
-        description=VOCABULARY.description,
-        columns=_types(VOCABULARY),
-        pk=("field", "term"),
-        facets=("field",),
-        column_descriptions=_descriptions(VOCABULARY),
-    ),
-    Table(
-        name="sources",
+    _curated(VOCABULARY, facets=("field",)),
+    _curated(
+        REFERENCES, SOURCE_COLUMNS,
         description="Every known work, from data/references.csv. Blank identifiers are "
         "not yet verified.",
-        columns={**_types(REFERENCES), "first_author": str, "authors_complete": int,
-                 "label": str, **PUBMED_SOURCE_COLUMNS},
-        pk="key",
         indexes=(("pmid",), ("doi",)),
         facets=("pub_type", "year"),
         fts=("title", "authors", "journal", "notes", "abstract"),
         label_column="label",
-        column_descriptions={
-            **_descriptions(REFERENCES),
-            "first_author": "Surname of the first author.",
-            "authors_complete": "1 when the author list is complete, 0 when it ends in "
-            "'et al.', blank when no author is known.",
-            "label": "Short readable name: first author, year and title.",
-            "abstract": "Abstract from the cached PubMed record.",
-            "mesh": "MeSH headings from the cached PubMed record (JSON list).",
-            "publication_types": "PubMed publication types (JSON list).",
-            "journal_abbrev": "Journal abbreviation from PubMed.",
-            "retracted": "1 when PubMed records a retraction of this work.",
-            "from_pubmed": "Fields blank in references.csv and filled from the cached "
-            "PubMed record (curated fields always win).",
-        },
     ),
     Table(
         name="authors",
@@ -132,29 +132,20 @@ TABLES: tuple[Table, ...] = (
         foreign_keys=(("source_key", "sources", "key"), ("author_id", "authors", "id")),
         indexes=(("author_id",),),
     ),
-    Table(
-        name="citations",
-        description=CITATIONS.description,
-        columns=_types(CITATIONS),
-        pk=("citing_key", "ref_number"),
+    _curated(
+        CITATIONS,
         facets=("citing_key",),
         foreign_keys=(("citing_key", "sources", "key"), ("cited_key", "sources", "key")),
         indexes=(("cited_key",),),
-        column_descriptions=_descriptions(CITATIONS),
     ),
-    Table(
-        name="claims",
-        description=CLAIMS.description,
-        columns={**_types(CLAIMS), **{name: t for name, t, _ in EVIDENCE_COLUMNS}},
-        pk="id",
+    _curated(
+        CLAIMS, EVIDENCE_COLUMNS,
         foreign_keys=(("source_key", "sources", "key"), ("derived_from", "claims", "id")),
         indexes=(("source_key",), ("derived_from",)),
         facets=("outcome", "population", "kind", "trail", "numbers_in_source"),
         fts=("statement", "population", "intervention", "outcome", "timepoint", "locator",
              "notes"),
         label_column="statement",
-        column_descriptions={**_descriptions(CLAIMS),
-                             **{name: d for name, _, d in EVIDENCE_COLUMNS}},
     ),
     Table(
         name="claim_citations",

@@ -4,8 +4,6 @@ against its own source's abstract (see the package docstring for the statuses).
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from kb.data.schema import SECONDARY_PUB_TYPES
 
 from . import numbers
@@ -34,16 +32,6 @@ def check_numbers(claim: Claim, source: Work | None) -> tuple[str | None, str | 
 # -- trails -------------------------------------------------------------------------
 
 
-class Link(NamedTuple):
-    """Where one citation of a claim leads: the part of a Hop that _hop works out."""
-
-    cited_key: str | None
-    cited_pub_type: str | None
-    to_claim: str | None
-    status: str
-    detail: str
-
-
 def trail(claim: Claim, by_id: dict[str, Claim], works: dict[str, Work]
           ) -> tuple[list[Hop], int | None, str]:
     """(hops, depth to primary data, the trail's summary status) of one claim."""
@@ -64,9 +52,10 @@ def trail(claim: Claim, by_id: dict[str, Claim], works: dict[str, Work]
         following = []
         for current in frontier:
             for number, cited_key in current.cites:
-                link, onward = _hop(current, number, cited_key, by_id, works)
-                hops.append(Hop(claim.id, len(hops) + 1, level, current.id, number, *link))
-                status, cited = link.status, works.get(cited_key) if cited_key else None
+                head = (claim.id, len(hops) + 1, level, current.id, number)
+                hop, onward = _hop(head, current, cited_key, by_id, works)
+                hops.append(hop)
+                status, cited = hop.status, works.get(cited_key) if cited_key else None
                 if status == UNVERIFIED:
                     any_unverified = True
                 elif cited is not None and cited.pub_type not in SECONDARY_PUB_TYPES:
@@ -81,46 +70,48 @@ def trail(claim: Claim, by_id: dict[str, Claim], works: dict[str, Work]
     return hops, None, UNVERIFIED if any_unverified else REVIEWS_ONLY
 
 
-def _hop(claim: Claim, number: int, cited_key: str | None, by_id: dict[str, Claim],
-         works: dict[str, Work]) -> tuple[Link, Claim | None]:
-    """Where the citation leads, and the restated claim to follow."""
+def _hop(head: tuple, claim: Claim, cited_key: str | None, by_id: dict[str, Claim],
+         works: dict[str, Work]) -> tuple[Hop, Claim | None]:
+    """The hop of one number `claim` cites (head: the Hop's claim_id, step, depth,
+    from_claim and ref_number), and the restated claim to follow."""
+    number = head[4]
     cited = works.get(cited_key) if cited_key else None
     if cited is None:
-        return Link(None, None, None, UNVERIFIED,
-                    f"entry {number} of the reference list is not identified yet"), None
+        return Hop(*head, None, None, None, UNVERIFIED,
+                   f"entry {number} of the reference list is not identified yet"), None
     restated = by_id.get(claim.derived_from) if claim.derived_from else None
     if restated is not None and restated.source_key != cited_key:
         restated = None
     if not cited.identified:
         why = ("its kind of publication has not been seen" if cited.pub_type == "unknown"
                else "it has no title, year or identifier yet")
-        return Link(cited_key, cited.pub_type, None, UNVERIFIED,
-                    f"{cited.label} is not identified: {why}"), None
+        return Hop(*head, cited_key, cited.pub_type, None, UNVERIFIED,
+                   f"{cited.label} is not identified: {why}"), None
     secondary = cited.pub_type in SECONDARY_PUB_TYPES
     if restated is not None:
         if not (claim.quantitative and restated.quantitative):
-            return Link(cited_key, cited.pub_type, restated.id, NOT_CHECKED,
-                        f"restates {restated.id}; no figures to compare"), restated
+            return Hop(*head, cited_key, cited.pub_type, restated.id, NOT_CHECKED,
+                       f"restates {restated.id}; no figures to compare"), restated
         if _same_figures(claim, restated):
-            return Link(cited_key, cited.pub_type, restated.id, MATCHES,
-                        f"{restated.id} gives {restated.shown()}"), restated
-        return Link(cited_key, cited.pub_type, restated.id, DIFFERS,
-                    f"{claim.shown()} here, but {restated.id} gives {restated.shown()}"), restated
+            return Hop(*head, cited_key, cited.pub_type, restated.id, MATCHES,
+                       f"{restated.id} gives {restated.shown()}"), restated
+        return Hop(*head, cited_key, cited.pub_type, restated.id, DIFFERS,
+                   f"{claim.shown()} here, but {restated.id} gives {restated.shown()}"), restated
     if secondary:
-        return Link(cited_key, cited.pub_type, None, CITES_REVIEW,
-                    f"{cited.label} is a {cited.pub_type}; no claim of it is linked to "
-                    "follow further"), None
+        return Hop(*head, cited_key, cited.pub_type, None, CITES_REVIEW,
+                   f"{cited.label} is a {cited.pub_type}; no claim of it is linked to "
+                   "follow further"), None
     if claim.quantitative and cited.text_numbers is not None:
         wanted = claim.figures
         absent = numbers.missing(wanted, cited.text_numbers)
         if not absent:
-            return Link(cited_key, cited.pub_type, None, MATCHES,
-                        f"{', '.join(wanted)} appear in its title or abstract"), None
-        return Link(cited_key, cited.pub_type, None, NOT_FOUND,
-                    f"{', '.join(absent)} not in its cached title or abstract"), None
+            return Hop(*head, cited_key, cited.pub_type, None, MATCHES,
+                       f"{', '.join(wanted)} appear in its title or abstract"), None
+        return Hop(*head, cited_key, cited.pub_type, None, NOT_FOUND,
+                   f"{', '.join(absent)} not in its cached title or abstract"), None
     why = ("no abstract cached and no claim of it linked" if claim.quantitative
            else "a qualitative claim")
-    return Link(cited_key, cited.pub_type, None, NOT_CHECKED, why), None
+    return Hop(*head, cited_key, cited.pub_type, None, NOT_CHECKED, why), None
 
 
 def _same_figures(claim: Claim, source: Claim) -> bool:
