@@ -1,1 +1,2 @@
-"""PubMed ingest: the only code that talks to NCBI (fetch), and pure parsers."""
+"""PubMed ingest: the only code that talks to NCBI (entrez), the parser (pubmed), the raw
+cache, and the orchestration of the three (sync). It never imports kb."""

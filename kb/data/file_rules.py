@@ -36,7 +36,7 @@ LONG_REAL = re.compile(r"^.*[eE]\+?[0-9]{3,}$|^.{300,}$", re.M)  # candidates fo
 
 # A cell starting so is run as a formula by a spreadsheet opening the file (CSV
 # injection), unless it is a plain number. The other triggers are refused anyway: a
-# leading tab as space around a value, a carriage return anywhere (kb/csvfile.py).
+# leading tab as space around a value, a carriage return anywhere (kb/data/csvfile.py).
 FORMULA = re.compile(rf"^(?![-+]{UNSIGNED_REAL}$)[=+\-@]", re.M)
 
 

@@ -73,7 +73,7 @@ def _curated(spec: DataFile, computed: tuple[tuple[str, type, str], ...] = (),
         **declared)
 
 
-# computed by kb/evidence.py during the build, after the curated claim columns
+# computed by kb/evidence/ during the build, after the curated claim columns
 EVIDENCE_COLUMNS = (
     ("numbers_in_source", str, "Whether the claim's numbers (value, low, high, n) appear "
      "in the cached title and abstract of the work stating it: found, partly found, not "
