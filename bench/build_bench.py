@@ -13,11 +13,11 @@ Usage (from the repository root):
 2. Measures, each run in a fresh Python process so that its peak memory is its own:
      baseline  csv.reader over the 4 files + sqlite3 executemany into tables with the
                same columns, types and primary keys, one transaction; nothing else
-     validate  kb.validate.load(data_dir): reading and checking only
-     build     kb.build.build(db, data_dir): validate, evidence (timed apart), load,
-               indexes, FTS, views
-   Each is repeated R times (default 3), interleaved; the median and the minimum wall
-   time and the peak RSS are reported.
+     validate  kb.data.loader.load(data_dir): reading and checking only
+     build     kb.db.build.build(db, data_dir, timings=...): validate, evidence (its
+               seconds from the build's public timings hook), load, indexes, FTS, views
+   Each is repeated R times (default 3), interleaved (bench/harness.py); the median and
+   the minimum wall time and the peak RSS are reported.
 3. Prints a Markdown table and writes it, with the machine described, to
    bench/RESULTS.md (or --results FILE).
 """
@@ -27,24 +27,19 @@ from __future__ import annotations
 import argparse
 import csv
 import importlib
-import json
 import os
 import random
 import shutil
-import shlex
 import sqlite3
-import statistics
-import subprocess
 import sys
 import time
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from machine import describe, load_average_line, peak_rss_mib, write_section
+import harness
+from harness import BENCH, median, minimum
 
-BENCH = Path(__file__).resolve().parent
-REPO = BENCH.parent
 FILES = ("vocabulary.csv", "references.csv", "citations.csv", "claims.csv")
 MEASUREMENTS = ("baseline", "validate", "build")
 TARGET_RATIO = 2.0  # build time / baseline time
@@ -537,33 +532,29 @@ def run_baseline(data_dir: Path, db_path: Path) -> None:
     conn.close()
 
 
-def run_validate(data_dir: Path, db_path: Path) -> None:
-    from kb.validate import load
+def load_valid(data_dir: Path):
+    """kb.data.loader.load(data_dir); stops, naming the first problems, unless valid."""
+    from kb.data.loader import load
 
     dataset = load(data_dir)
     if not dataset.ok:
         for problem in dataset.problems[:20]:
             print(problem, file=sys.stderr)
         sys.exit(f"{len(dataset.problems)} problems in the synthetic data")
+    return dataset
 
 
-EVIDENCE_SECONDS: list[float] = []  # time the build spent in kb.build._evidence
+def run_validate(data_dir: Path, db_path: Path) -> dict:
+    load_valid(data_dir)
+    return {}
 
 
-def run_build(data_dir: Path, db_path: Path) -> None:
-    from kb import build
+def run_build(data_dir: Path, db_path: Path) -> dict:
+    from kb.db.build import build
 
-    original = build._evidence  # trails, number checks and conflicts (kb/evidence.py)
-
-    def timed(*args):
-        start = time.perf_counter()
-        try:
-            return original(*args)
-        finally:
-            EVIDENCE_SECONDS.append(time.perf_counter() - start)
-
-    build._evidence = timed
-    build.build(db_path, data_dir)
+    timings: dict[str, float] = {}  # the build's own clock: validate, evidence, build
+    build(db_path, data_dir, timings=timings)
+    return {"evidence": timings["evidence"]}
 
 
 RUNNERS = {"baseline": run_baseline, "validate": run_validate, "build": run_build}
@@ -572,38 +563,27 @@ RUNNERS = {"baseline": run_baseline, "validate": run_validate, "build": run_buil
 def measure_here(name: str, data_dir: Path, db_path: Path) -> dict:
     """Run one measurement in this process; imports are done before the clock starts."""
     if name != "baseline":  # the import cost is not part of the measurement
-        importlib.import_module("kb.build")
+        importlib.import_module("kb.db.build")
     db_path.unlink(missing_ok=True)
-    start = time.perf_counter()
-    RUNNERS[name](data_dir, db_path)
-    seconds = time.perf_counter() - start
+    seconds, extra = harness.timed(RUNNERS[name], data_dir, db_path)
     db_path.unlink(missing_ok=True)
-    return {"seconds": seconds, "peak_mib": peak_rss_mib(),
-            "evidence": sum(EVIDENCE_SECONDS) if name == "build" else None}
+    return {"seconds": seconds, **(extra or {})}
 
 
 def measure(name: str, data_dir: Path, out: Path) -> dict:
-    """Run one measurement in a fresh child process and return what it reports."""
-    command = [sys.executable, __file__, "--child", name, "--out", str(out)]
-    result = subprocess.run(command, capture_output=True, text=True, cwd=REPO)
-    if result.returncode != 0:
-        sys.exit(f"{name} failed:\n{result.stderr}")
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    """Run one measurement in a fresh child process (out/data is its input)."""
+    return harness.in_child(__file__, [name, "--out", out], name)
 
 
 # -- reporting ----------------------------------------------------------------------
 
 
-def machine() -> list[tuple[str, str]]:
-    return describe(("sqlite-utils", "rapidfuzz"))
-
-
 def report(results: dict[str, list[dict]], args, data_dir: Path, command: str) -> str:
     def med(name):
-        return statistics.median(r["seconds"] for r in results[name])
+        return median(results[name])
 
     def low(name):
-        return min(r["seconds"] for r in results[name])
+        return minimum(results[name])
 
     base_med, base_min = med("baseline"), low("baseline")
     rows = ["| measurement | median s | min s | peak RSS MiB | median / baseline |",
@@ -612,10 +592,10 @@ def report(results: dict[str, list[dict]], args, data_dir: Path, command: str) -
         peak = max(r["peak_mib"] for r in results[name])
         rows.append(f"| {name} | {med(name):.2f} | {low(name):.2f} | {peak:.0f} | "
                     f"{med(name) / base_med:.2f}× |")
-    evidence = [r["evidence"] for r in results["build"]]
-    rows.append(f"| · of which evidence (`kb.build._evidence`) | "
-                f"{statistics.median(evidence):.2f} | {min(evidence):.2f} | | "
-                f"{statistics.median(evidence) / base_med:.2f}× |")
+    evidence = harness.values(results["build"], "evidence")
+    rows.append(f"| · of which evidence (`timings[\"evidence\"]`) | "
+                f"{median(evidence):.2f} | {minimum(evidence):.2f} | | "
+                f"{median(evidence) / base_med:.2f}× |")
     write = med("build") - med("validate")
     rows.append(f"| *build − validate* | *{write:.2f}* | | | *{write / base_med:.2f}×* |")
     ratio_med, ratio_min = med("build") / base_med, low("build") / base_min
@@ -627,10 +607,8 @@ def report(results: dict[str, list[dict]], args, data_dir: Path, command: str) -
         f"- build median {med('build'):.2f} s; target < {TARGET_SECONDS:g} s: "
         f"**{'pass' if ok_seconds else 'FAIL'}**",
     ]
-    each = "; ".join(f"{name} " + ", ".join(f"{r['seconds']:.2f}" for r in results[name])
-                     for name in MEASUREMENTS)
-    each += " (of which evidence " + ", ".join(f"{e:.2f}" for e in evidence) + ")"
-    sizes = ", ".join(f"{name} {_rows(data_dir / name):,} rows "
+    each = harness.every_run(results) + f" (of which evidence {harness.listed(evidence)})"
+    sizes = ", ".join(f"{name} {csv_rows(data_dir / name):,} rows "
                       f"({(data_dir / name).stat().st_size / 1024 ** 2:.1f} MiB)"
                       for name in FILES)
     lines = [
@@ -647,67 +625,60 @@ def report(results: dict[str, list[dict]], args, data_dir: Path, command: str) -
         f"Every run, in seconds, in the order run (interleaved, {args.repeat} rounds): "
         f"{each}.",
         "",
-        "Machine:",
-        "",
-        *(f"- {k}: {v}" for k, v in machine()),
-        load_average_line(args.load_before),
+        *harness.machine_section(("sqlite-utils", "rapidfuzz"), load_before=args.load_before),
         "",
         "Seconds are wall time inside a fresh child process, after its imports, with the "
         "input files in the page cache and the database written to the same folder. "
         "Peak RSS is that child's high-water mark (VmHWM; the largest over the rounds), "
         "so it includes the interpreter and the imported modules. *build − validate* is "
         "the difference of the two medians: what loading, indexing and full-text "
-        "indexing add to the checks. *of which evidence* is the time the build spent in "
-        "`kb.build._evidence` (claim trails, number checks and conflicts, kb/evidence.py; "
-        "see bench/EVIDENCE_RESULTS.md). This is a virtual machine: other work on its host "
-        "can slow any run, so read the minimum beside the median. See bench/README.md.",
+        "indexing add to the checks. *of which evidence* is the time the build spent "
+        "computing the evidence (claim trails, number checks and conflicts, kb/evidence/), "
+        "as its public `timings` hook reports it (see bench/EVIDENCE_RESULTS.md). This is "
+        "a virtual machine: other work on its host can slow any run, so read the minimum "
+        "beside the median. See bench/README.md.",
         "",
     ]
     return "\n".join(lines)
 
 
-def _rows(path: Path) -> int:
+def size_options(parser: argparse.ArgumentParser, sources: int = 100_000,
+                 claims: int = 100_000, citations: int = 1_000_000) -> None:
+    """The generator's sizes and seed as options (the build, evidence and serve
+    benchmarks)."""
+    for option, default in (("--sources", sources), ("--claims", claims),
+                            ("--citations", citations), ("--seed", 20250101)):
+        parser.add_argument(option, type=int, default=default)
+
+
+def csv_rows(path: Path) -> int:
     with open(path, encoding="utf-8", newline="") as f:
         return sum(1 for _ in csv.reader(f)) - 1
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sources", type=int, default=100_000)
-    parser.add_argument("--claims", type=int, default=100_000)
-    parser.add_argument("--citations", type=int, default=1_000_000)
-    parser.add_argument("--out", type=Path, default=BENCH / "out",
-                        help="working folder (git-ignored); data is written to OUT/data")
-    parser.add_argument("--seed", type=int, default=20250101)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--results", type=Path, default=BENCH / "RESULTS.md",
-                        help="where to write the Markdown results")
-    parser.add_argument("--child", choices=MEASUREMENTS, help=argparse.SUPPRESS)
+    parser = harness.arguments(
+        __doc__, BENCH / "RESULTS.md", out=BENCH / "out",
+        out_help="working folder (git-ignored); data is written to OUT/data",
+        child={"choices": MEASUREMENTS})
+    size_options(parser)
     args = parser.parse_args()
     if args.sources < 1 or args.claims < 0 or args.citations < 0 or args.repeat < 1:
         parser.error("--sources and --repeat must be at least 1, the other sizes at least 0")
     out = args.out.resolve()
     data_dir = out / "data"
     if args.child:
-        db_path = out / f"{args.child}.db"
-        print(json.dumps(measure_here(args.child, data_dir, db_path)))
+        harness.reply(measure_here(args.child, data_dir, out / f"{args.child}.db"))
         return
-    command = shlex.join([os.path.relpath(sys.executable, Path.cwd()),
-                          os.path.relpath(__file__, Path.cwd()), *sys.argv[1:]])
+    command = harness.command_line(__file__)
     args.load_before = os.getloadavg()
     start = time.perf_counter()
     generate(data_dir, args.sources, args.claims, args.citations, args.seed)
     print(f"generated {data_dir} in {time.perf_counter() - start:.1f} s", file=sys.stderr)
-    results: dict[str, list[dict]] = {name: [] for name in MEASUREMENTS}
-    for round_number in range(1, args.repeat + 1):
-        for name in MEASUREMENTS:
-            result = measure(name, data_dir, out)
-            results[name].append(result)
-            print(f"round {round_number}: {name} {result['seconds']:.2f} s, "
-                  f"peak {result['peak_mib']:.0f} MiB", file=sys.stderr)
-    text = report(results, args, data_dir, command)
-    print(text)
-    write_section(args.results, "build", text)  # the serve benchmark has its own
+    results = harness.interleaved(MEASUREMENTS, args.repeat,
+                                  lambda name: measure(name, data_dir, out))
+    harness.finish(args.results, report(results, args, data_dir, command),
+                   section="build")  # the serve benchmark has its own
 
 
 if __name__ == "__main__":

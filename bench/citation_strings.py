@@ -1,8 +1,9 @@
 """Citation strings as reviews print them, and perturbed the way reviews get them wrong.
 
-Used to measure `kb/match.py`: a labelled set is made from real records by printing each
-one as a review might (`printed`) and damaging it (`perturbed`): abbreviated journals,
-initials cut, authors cut to 'et al.', title words dropped, typos, page ranges shortened.
+Used to measure the matcher, `kb/data/fuzzy.py` (bench/match_bench.py, tests/test_match.py):
+a labelled set is made from real records by printing each one as a review might
+(`printed`) and damaging it (`perturbed`): abbreviated journals, initials cut, authors
+cut to 'et al.', title words dropped, typos, page ranges shortened.
 The random generator is passed in, so a seed gives the same set every time.
 """
 

@@ -14,16 +14,20 @@ Usage (from the repository root):
      uniform  OUT/uniform/data: terms drawn uniformly, as in the build benchmark
      skewed   OUT/skewed/data: terms drawn as often as data/claims.csv uses them, so
               that claims pile up on a few quantities (the worst case for conflicts)
-2. Measures on each, in a fresh Python process each time, R interleaved rounds:
-     pieces        kb.build._evidence as the build calls it (collector paused), with
-                   kb.evidence.compute replaced by a copy of its body that times its
-                   parts: claim objects, trails + number checks, conflicts
-     evidence_of   kb.build.evidence_of(dataset) as `kb validate --evidence` calls it
-                   (collector running)
-     build         kb.build.build(db, data_dir), kb.build._evidence timed inside it
-     build-no-ev   the same with _evidence returning nothing: what the build costs
-                   without trails and conflicts
-   plus one cProfile of _evidence per data set, and the counts of what was found.
+2. Measures on each, in a fresh Python process each time (bench/harness.py), R
+   interleaved rounds, calling only public functions of kb:
+     pieces        with the collector paused, as in the build: kb.data.works.works and
+                   kb.data.cites.claim_citations (the build makes both anyway), then
+                   kb.evidence.compute.of_dataset(dataset, sources, cited) as the build
+                   calls it; then its parts again one by one: compute()'s arguments
+                   (works, cites, claim columns, broader terms), claim objects,
+                   kb.evidence.trails.trail + check_numbers per claim,
+                   kb.evidence.conflicts.conflicts
+     evidence_of   of_dataset(dataset) as `kb validate --evidence` calls it (sources
+                   and cited worked out inside, collector running)
+     build         kb.db.build.build(db, data_dir, timings=...): the seconds the build
+                   spent computing the evidence come from its public timings hook
+   plus one cProfile of of_dataset per data set, and the counts of what was found.
 3. Writes the Markdown report, with the machine, to bench/EVIDENCE_RESULTS.md.
 
 Target: the evidence of 100,000 claims computed during `kb build` in under 10 s.
@@ -33,26 +37,23 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import importlib
 import io
 import json
 import os
 import pstats
-import shlex
 import statistics
-import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
 
-from machine import describe, load_average_line, peak_rss_mib
+import harness
+from harness import BENCH, REPO, maximum, median, minimum
 
-BENCH = Path(__file__).resolve().parent
-REPO = BENCH.parent
 TARGET_SECONDS = 10.0
 DATASETS = ("uniform", "skewed")
-MEASUREMENTS = ("pieces", "evidence_of", "build", "build-no-ev")
-PIECES = ("claim objects", "trails + number checks", "conflicts", "assembly")
+MEASUREMENTS = ("pieces", "evidence_of", "build")
+PIECES = ("inputs", "claim objects", "trails + number checks", "conflicts")
 
 
 # -- one measurement, in its own process ---------------------------------------------
@@ -66,54 +67,75 @@ def _rss(key: str = "VmRSS") -> float:
 
 
 def _load(data_dir: Path):
-    from kb.validate import load
+    from build_bench import load_valid
 
-    start = time.perf_counter()
-    dataset = load(data_dir)
-    seconds = time.perf_counter() - start
-    if not dataset.ok:
-        for problem in dataset.problems[:20]:
-            print(problem, file=sys.stderr)
-        sys.exit(f"{len(dataset.problems)} problems in the synthetic data")
+    importlib.import_module("kb.data.loader")  # before the clock
+    seconds, dataset = harness.timed(load_valid, data_dir)
     return dataset, seconds
 
 
-def _timed_compute(marks: dict):
-    """kb.evidence.compute's body, step by step, with a clock between the steps."""
-    from kb import evidence
+def compute_arguments(dataset, sources: list[dict], cited: list):
+    """What of_dataset hands to kb.evidence.compute.compute, from public names: the
+    works by key, the populations' broader terms, and the claims (a generator: making
+    the Claim objects is a piece of its own). The pieces' counts are checked against
+    of_dataset's, so a change there that this misses shows in the report."""
+    from kb.evidence.compute import CLAIM_COLUMNS, WORK_COLUMNS
+    from kb.evidence.model import Claim, work
 
-    def compute(claims, works, broader):
-        marks["inputs"] = time.perf_counter()  # works, cites and columns are ready
-        by_id = {c.id: c for c in claims}
-        marks["claim objects"] = time.perf_counter()
-        trails: list[tuple] = []
-        summary: dict[str, list] = {}
+    works = {s["key"]: work(*(s[name] for name in WORK_COLUMNS)) for s in sources}
+    cites: dict[str, list] = {}
+    for row in cited:
+        cites.setdefault(row.claim_id, []).append((row.ref_number, row.cited_key))
+    claims = dataset["claims.csv"]
+    rows = zip(*(claims.column(name) for name in CLAIM_COLUMNS))
+    terms = dataset["vocabulary.csv"]
+    broader = {term: wider for fld, term, wider in
+               zip(terms.column("field"), terms.column("term"), terms.column("broader"))
+               if fld == "population" and wider}
+    return (Claim(*row, cites=cites.get(row[0], [])) for row in rows), works, broader
+
+
+def pieces(dataset, result: dict) -> None:
+    """of_dataset as the build calls it, then its parts one by one (collector paused)."""
+    from kb.data.cites import claim_citations
+    from kb.data.csvfile import gc_paused
+    from kb.data.works import works as works_of
+    from kb.evidence.compute import of_dataset
+    from kb.evidence.conflicts import conflicts
+    from kb.evidence.trails import check_numbers, trail
+
+    with gc_paused():  # as in the build (kb.db.build)
+        marks = [time.perf_counter()]
+        sources = works_of(dataset).sources
+        cited = list(claim_citations(dataset))
+        marks.append(time.perf_counter())
+        found = of_dataset(dataset, sources, cited)
+        marks.append(time.perf_counter())
+        claims, works, broader = compute_arguments(dataset, sources, cited)
+        marks.append(time.perf_counter())
+        by_id = {claim.id: claim for claim in claims}
+        marks.append(time.perf_counter())
+        hops = 0
         for claim in by_id.values():
-            hops, depth, trail = evidence._trail(claim, by_id, works)
-            trails.extend((claim.id, step, *hop) for step, hop in enumerate(hops, start=1))
-            differs = sum(1 for hop in hops if hop[6] == evidence.DIFFERS)
-            check, absent = evidence._check_numbers(claim, works.get(claim.source_key))
-            summary[claim.id] = [check, absent, trail, depth, differs, 0]
-        marks["trails + number checks"] = time.perf_counter()
-        conflicts = list(evidence._conflicts(by_id.values(), works, broader))
-        marks["conflicts"] = time.perf_counter()
-        for row in conflicts:
-            summary[row[0]][5] += 1
-            summary[row[1]][5] += 1
-        found = evidence.Evidence({k: tuple(v) for k, v in summary.items()}, trails,
-                                  conflicts)
-        marks["assembly"] = time.perf_counter()
-        return found
-
-    return compute
+            hops += len(trail(claim, by_id, works)[0])
+            check_numbers(claim, works.get(claim.source_key))
+        marks.append(time.perf_counter())
+        pairs = sum(1 for _ in conflicts(by_id.values(), works, broader))
+        marks.append(time.perf_counter())
+    spans = [b - a for a, b in zip(marks, marks[1:])]
+    result["sources and claim_citations"], result["seconds"] = spans[:2]
+    result.update(zip(PIECES, spans[2:]))
+    result["rest"] = result["seconds"] - sum(result[piece] for piece in PIECES)
+    result["pieces agree"] = (hops, pairs) == (len(found.trails), len(found.conflicts))
+    result["counts"] = counts(found, dataset)
 
 
 def counts(found, dataset) -> dict:
     """What the evidence holds: hops, trails, depths, number checks, conflict pairs."""
-    from kb.schema import SECONDARY_PUB_TYPES
+    from kb.data.schema import SECONDARY_PUB_TYPES
 
     claims = found.claims.values()
-    conflicts_per_claim = sorted(c[5] for c in claims if c[5])
+    conflicts_per_claim = sorted(c.conflicts for c in claims if c.conflicts)
     claims_file, references = dataset["claims.csv"], dataset["references.csv"]
     quantitative = sum(1 for k in claims_file.column("kind") if k == "quantitative")
     pub_type = dict(zip(references.column("key"), references.column("pub_type")))
@@ -125,19 +147,21 @@ def counts(found, dataset) -> dict:
         "quantitative claims": quantitative,
         "cached records": len(dataset.pubmed),
         "trail rows": len(found.trails),
-        "hops per status": dict(Counter(row[8] for row in found.trails).most_common()),
-        "hops per level": dict(sorted(Counter(row[2] for row in found.trails).items())),
-        "claims per trail": dict(Counter(c[2] for c in claims).most_common()),
+        "hops per status": dict(Counter(hop.status for hop in found.trails).most_common()),
+        "hops per level": dict(sorted(Counter(hop.depth for hop in found.trails).items())),
+        "claims per trail": dict(Counter(c.trail for c in claims).most_common()),
         "claims per trail_depth": {str(k): v for k, v in sorted(
-            Counter(c[3] for c in claims).items(), key=lambda kv: (kv[0] is None, kv[0]))},
+            Counter(c.trail_depth for c in claims).items(),
+            key=lambda kv: (kv[0] is None, kv[0]))},
         "claims of a secondary work with trail_depth >= 2": sum(
             1 for claim_id, c in found.claims.items()
-            if c[3] is not None and c[3] >= 2 and claim_id in secondary),
-        "claims with trail_differs > 0": sum(1 for c in claims if c[4]),
-        "claims per numbers_in_source": {str(k): v for k, v in
-                                         Counter(c[0] for c in claims).most_common()},
+            if c.trail_depth is not None and c.trail_depth >= 2 and claim_id in secondary),
+        "claims with trail_differs > 0": sum(1 for c in claims if c.trail_differs),
+        "claims per numbers_in_source": {str(k): v for k, v in Counter(
+            c.numbers_in_source for c in claims).most_common()},
         "conflict pairs": len(found.conflicts),
-        "conflict pairs per kind": dict(Counter(r[2] for r in found.conflicts).most_common()),
+        "conflict pairs per kind": dict(Counter(r.kind for r in found.conflicts)
+                                        .most_common()),
         "claims in a conflict": len(conflicts_per_claim),
         "conflicts per claim in one, median / max": [
             statistics.median(conflicts_per_claim) if conflicts_per_claim else 0,
@@ -147,8 +171,9 @@ def counts(found, dataset) -> dict:
 
 def measure_here(name: str, data_dir: Path, db_path: Path) -> dict:
     """Run one measurement in this process; imports are done before any clock starts."""
-    from kb import build, evidence
-    from kb.csvfile import gc_paused
+    from kb.data.csvfile import gc_paused
+    from kb.db.build import build
+    from kb.evidence.compute import of_dataset
 
     result: dict = {}
     if name in ("pieces", "evidence_of", "profile"):
@@ -156,144 +181,100 @@ def measure_here(name: str, data_dir: Path, db_path: Path) -> dict:
         result["rss_after_load_mib"] = _rss()
         result["peak_after_load_mib"] = _rss("VmHWM")
     if name == "pieces":
-        marks: dict[str, float] = {}
-        evidence.compute = _timed_compute(marks)
-        with gc_paused():  # as in the build (kb.build._write)
-            start = time.perf_counter()
-            sources, _, _ = build._sources_and_authors(dataset["references.csv"],
-                                                       dataset.pubmed)
-            claim_citations = list(build._claim_citations(dataset))
-            marks["start"] = time.perf_counter()
-            found = build._evidence(dataset, sources, claim_citations)
-            end = time.perf_counter()
-        result["sources and claim_citations"] = marks["start"] - start
-        result["inputs"] = marks["inputs"] - marks["start"]
-        previous = marks["inputs"]
-        for piece in PIECES:
-            result[piece] = marks[piece] - previous
-            previous = marks[piece]
-        result["seconds"] = end - marks["start"]  # what the build spends in _evidence
-        result["counts"] = counts(found, dataset)
+        pieces(dataset, result)
     elif name == "evidence_of":
-        start = time.perf_counter()
-        build.evidence_of(dataset)
-        result["seconds"] = time.perf_counter() - start
+        result["seconds"], _ = harness.timed(of_dataset, dataset)
     elif name == "profile":
+        from kb.data.cites import claim_citations
+        from kb.data.works import works
+
         with gc_paused():
-            sources, _, _ = build._sources_and_authors(dataset["references.csv"],
-                                                       dataset.pubmed)
-            claim_citations = list(build._claim_citations(dataset))
+            sources, cited = works(dataset).sources, list(claim_citations(dataset))
             profile = cProfile.Profile()
-            profile.enable()
-            build._evidence(dataset, sources, claim_citations)
-            profile.disable()
+            profile.runcall(of_dataset, dataset, sources, cited)
         text = io.StringIO()
         stats = pstats.Stats(profile, stream=text)
         stats.sort_stats("tottime").print_stats(14)
         result["profile"] = text.getvalue()
         result["seconds"] = stats.total_tt
-    else:  # build, build-no-ev
-        original = build._evidence
-        spent: list[float] = []
-
-        def timed(*args):
-            start = time.perf_counter()
-            found = original(*args) if name == "build" else evidence.Evidence({}, [], [])
-            spent.append(time.perf_counter() - start)
-            return found
-
-        build._evidence = timed
+    else:  # build
+        timings: dict[str, float] = {}
         db_path.unlink(missing_ok=True)
-        start = time.perf_counter()
-        rows = build.build(db_path, data_dir)
-        result["seconds"] = time.perf_counter() - start
-        result["evidence"] = sum(spent)
+        result["seconds"], rows = harness.timed(build, db_path, data_dir, timings=timings)
+        result["evidence"] = timings["evidence"]
         result["db_mib"] = db_path.stat().st_size / 1024 ** 2
         result["rows"] = {t: rows[t] for t in ("claims", "claim_trails", "claim_conflicts")}
         db_path.unlink()
-    result["peak_mib"] = peak_rss_mib()
     return result
 
 
 def measure(name: str, dataset: str, out: Path) -> dict:
     """Run one measurement in a fresh child process and return what it reports."""
-    command = [sys.executable, __file__, "--child", name, "--data-set", dataset,
-               "--out", str(out)]
-    result = subprocess.run(command, capture_output=True, text=True, cwd=REPO)
-    if result.returncode != 0:
-        sys.exit(f"{name} on {dataset} failed:\n{result.stderr[-3000:]}")
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return harness.in_child(__file__, [name, "--data-set", dataset, "--out", out],
+                            f"{name} on {dataset}")
 
 
 # -- reporting ------------------------------------------------------------------------
-
-
-def _med(runs: list[dict], key: str = "seconds") -> float:
-    return statistics.median(r[key] for r in runs)
-
-
-def _min(runs: list[dict], key: str = "seconds") -> float:
-    return min(r[key] for r in runs)
 
 
 def _listing(mapping: dict) -> str:
     return ", ".join(f"{k} {v:,}" for k, v in mapping.items())
 
 
+def _row(label: str, runs: list[dict], key: str = "seconds", peak: str = "",
+         note: str = "", bold: bool = False) -> str:
+    med = f"**{median(runs, key):.2f}**" if bold else f"{median(runs, key):.2f}"
+    return f"| {label} | {med} | {minimum(runs, key):.2f} | {peak} | {note} |"
+
+
+def _peak(runs: list[dict], key: str = "peak_mib") -> str:
+    return f"{maximum(runs, key):,.0f}"
+
+
 def section(dataset: str, results: dict[str, list[dict]], profile: dict, generated: float,
             args) -> list[str]:
-    pieces, builds = results["pieces"], results["build"]
-    counted = pieces[0]["counts"]
-    same = all(r["counts"] == counted for r in pieces)
+    found, builds = results["pieces"], results["build"]
+    counted = found[0]["counts"]
+    same = all(r["counts"] == counted for r in found)
     rounds = len(builds)
-    in_build_med, in_build_min = _med(builds, "evidence"), _min(builds, "evidence")
+    in_build_med, in_build_min = median(builds, "evidence"), minimum(builds, "evidence")
     ok = in_build_med < TARGET_SECONDS
+    after_load = maximum(found, "peak_after_load_mib")
+    peak = maximum(found, "peak_mib")
     rows = ["| measurement | median s | min s | peak RSS MiB | note |",
-            "|---|---:|---:|---:|---|"]
-    after_load = max(r["peak_after_load_mib"] for r in pieces)
-    rows.append(f"| load (`kb.validate.load`, cache included) | {_med(pieces, 'load'):.2f} | "
-                f"{_min(pieces, 'load'):.2f} | {after_load:,.0f} | before any evidence; "
-                "inside the pieces process |")
-    rows.append(f"| sources and claim_citations rows | "
-                f"{_med(pieces, 'sources and claim_citations'):.2f} | "
-                f"{_min(pieces, 'sources and claim_citations'):.2f} | | the build makes "
-                "them anyway; `evidence_of` makes them again |")
+            "|---|---:|---:|---:|---|",
+            _row("load (`kb.data.loader.load`, cache included)", found, "load",
+                 _peak(found, "peak_after_load_mib"),
+                 "before any evidence; inside the pieces process"),
+            _row("sources and claim_citations rows", found, "sources and claim_citations",
+                 note="`works(dataset)` and `claim_citations(dataset)`: the build makes "
+                 "them anyway; `of_dataset(dataset)` makes them again"),
+            _row("**pieces: `of_dataset(dataset, sources, cited)`** (collector paused)",
+                 found, peak=f"{peak:,.0f}", bold=True,
+                 note=f"as the build calls it; peak − peak after load: "
+                 f"{peak - after_load:,.0f} MiB")]
     for key, note in (("inputs", "works, reference numbers per claim, claim columns, "
                        "broader terms"),
-                      ("claim objects", "`evidence.Claim` per claim"),
-                      ("trails + number checks", "`_trail` and `_check_numbers` per claim"),
-                      ("conflicts", "`_conflicts`, rows formatted"),
-                      ("assembly", "conflict counts per claim, summary tuples")):
-        rows.append(f"| · {key} | {_med(pieces, key):.2f} | {_min(pieces, key):.2f} | | "
-                    f"{note} |")
-    peak = max(r["peak_mib"] for r in pieces)
-    rows.append(f"| **pieces: `_evidence` total** (collector paused) | "
-                f"**{_med(pieces):.2f}** | {_min(pieces):.2f} | {peak:,.0f} | peak − peak "
-                f"after load: {peak - after_load:,.0f} MiB |")
+                      ("claim objects", "`kb.evidence.model.Claim` per claim"),
+                      ("trails + number checks", "`trail` and `check_numbers` per claim"),
+                      ("conflicts", "`conflicts`, rows formatted"),
+                      ("rest", "summary rows, conflict counts per claim: of_dataset "
+                       "minus the four pieces, each run apart after it")):
+        rows.append(_row(f"· {key}", found, key, note=note))
     if "evidence_of" in results:
         runs = results["evidence_of"]
-        rows.append(f"| `evidence_of(dataset)` (collector running, as `kb validate "
-                    f"--evidence`) | {_med(runs):.2f} | {_min(runs):.2f} | "
-                    f"{max(r['peak_mib'] for r in runs):,.0f} | includes sources and "
-                    "claim_citations |")
-    rows.append(f"| **`_evidence` inside `kb build`** | **{in_build_med:.2f}** | "
-                f"{in_build_min:.2f} | | timed inside the build process |")
-    rows.append(f"| `kb build` | {_med(builds):.2f} | {_min(builds):.2f} | "
-                f"{max(r['peak_mib'] for r in builds):,.0f} | database "
-                f"{builds[0]['db_mib']:,.0f} MiB |")
-    if "build-no-ev" in results:
-        runs = results["build-no-ev"]
-        rows.append(f"| `kb build`, `_evidence` returning nothing | {_med(runs):.2f} | "
-                    f"{_min(runs):.2f} | {max(r['peak_mib'] for r in runs):,.0f} | "
-                    f"database {runs[0]['db_mib']:,.0f} MiB |")
-        rows.append(f"| *build − build without evidence* | "
-                    f"*{_med(builds) - _med(runs):.2f}* | | | computing, writing and "
-                    "indexing trails and conflicts |")
-    each = "; ".join(
-        f"{name} " + ", ".join(f"{r['seconds']:.2f}" for r in runs)
-        + (" (evidence inside: " + ", ".join(f"{r['evidence']:.2f}" for r in runs) + ")"
-           if name == "build" else "")
-        for name, runs in results.items())
+        rows.append(_row("`of_dataset(dataset)` (collector running, as `kb validate "
+                         "--evidence`)", runs, peak=_peak(runs),
+                         note="includes sources and claim_citations"))
+    rows.append(_row("**evidence inside `kb build`**", builds, "evidence", bold=True,
+                     note="`timings[\"evidence\"]` of `kb.db.build.build`"))
+    rows.append(_row("`kb build`", builds, peak=_peak(builds),
+                     note=f"database {builds[0]['db_mib']:,.0f} MiB"))
+    rows.append(f"| *build − evidence* | *{median(builds) - in_build_med:.2f}* | | | "
+                "the build but for computing the evidence (writing and indexing its "
+                "rows included) |")
+    each = harness.every_run(results) + (
+        f" (evidence inside the build: {harness.listed(builds, 'evidence')})")
     c = counted
     figures = [
         f"- claims {c['claims']:,} ({c['quantitative claims']:,} quantitative); cached "
@@ -321,11 +302,14 @@ def section(dataset: str, results: dict[str, list[dict]], profile: dict, generat
     if (written["claim_trails"], written["claim_conflicts"]) != (c["trail rows"],
                                                                  c["conflict pairs"]):
         figures.append("- **the build wrote other numbers of trail or conflict rows than "
-                       "the pieces computed**: kb.evidence.compute has changed; update "
-                       "_timed_compute")
+                       "of_dataset computed in the pieces process**")
+    if not all(r["pieces agree"] for r in found):
+        figures.append("- **the pieces, run one by one, found other numbers of hops or "
+                       "conflict pairs than of_dataset**: kb.evidence.compute has changed; "
+                       "update compute_arguments and pieces")
     if not same:
         figures.append("- **the counts differed between rounds**: "
-                       + json.dumps([r["counts"] for r in pieces]))
+                       + json.dumps([r["counts"] for r in found]))
     description = {
         "uniform": "terms (population, intervention, outcome, measure, unit, timepoint) "
         "drawn uniformly, as in the build benchmark",
@@ -352,7 +336,7 @@ def section(dataset: str, results: dict[str, list[dict]], profile: dict, generat
         "",
         *figures,
         "",
-        f"Where `_evidence`'s time goes (one cProfile run, collector paused; "
+        f"Where `of_dataset`'s time goes (one cProfile run, collector paused; "
         f"{profile['seconds']:.1f} s under the profiler), top functions by own time:",
         "",
         "```",
@@ -381,37 +365,31 @@ def report(sections: list[str], args, command: str) -> str:
         "their quantitative claims' numbers in full, 15 % in part). See bench/README.md.",
         "",
         *sections,
-        "Machine:",
-        "",
-        *(f"- {k}: {v}" for k, v in describe(("sqlite-utils", "rapidfuzz"))),
-        load_average_line(args.load_before),
+        *harness.machine_section(("sqlite-utils", "rapidfuzz"), load_before=args.load_before),
         "",
         "Seconds are wall time inside a fresh child process, after its imports, with the "
         "input files in the page cache. Peak RSS is that process's high-water mark "
         "(VmHWM; the largest over the rounds), so it includes the loaded data set. The "
-        "pieces run the build's own `_evidence` (works, cites, claim columns) and replace "
-        "`kb.evidence.compute` by a copy of its body with clocks between the steps; their "
-        "counts are what `compute` returns. This is a virtual machine with 2 vCPUs "
+        "pieces process runs `of_dataset` as the build does, then its parts one by one "
+        "through kb's public functions, each timed apart; the counts are those of "
+        "`of_dataset`, and the report says if the parts found other numbers. No kb "
+        "function is patched; the build's evidence seconds come from its `timings` hook. "
+        "This is a virtual machine with 2 vCPUs "
         "shared with other work: read the minimum beside the median.",
         "",
     ])
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sources", type=int, default=100_000)
-    parser.add_argument("--claims", type=int, default=100_000)
-    parser.add_argument("--citations", type=int, default=1_000_000)
+    from build_bench import generate, size_options
+
+    parser = harness.arguments(__doc__, BENCH / "EVIDENCE_RESULTS.md",
+                               out=BENCH / "out" / "evidence", rounds_help="rounds per data set",
+                               child={"choices": (*MEASUREMENTS, "profile")})
+    size_options(parser)
     parser.add_argument("--records", type=int, default=20_000,
                         help="synthetic cached PubMed records (default 20,000)")
-    parser.add_argument("--seed", type=int, default=20250101)
-    parser.add_argument("--repeat", type=int, default=3, help="rounds per data set")
     parser.add_argument("--only", choices=DATASETS, help="one data set only")
-    parser.add_argument("--out", type=Path, default=BENCH / "out" / "evidence",
-                        help="working folder (git-ignored)")
-    parser.add_argument("--results", type=Path, default=BENCH / "EVIDENCE_RESULTS.md")
-    parser.add_argument("--child", choices=("pieces", "evidence_of", "build", "build-no-ev",
-                                            "profile"), help=argparse.SUPPRESS)
     parser.add_argument("--data-set", choices=DATASETS, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.repeat < 1 or args.sources < 1 or args.claims < 0:
@@ -420,12 +398,9 @@ def main() -> None:
     if args.child:
         data_dir = out / args.data_set / "data"
         db_path = out / args.data_set / f"{args.child}.db"
-        print(json.dumps(measure_here(args.child, data_dir, db_path)))
+        harness.reply(measure_here(args.child, data_dir, db_path))
         return
-    command = shlex.join([os.path.relpath(sys.executable, Path.cwd()),
-                          os.path.relpath(__file__, Path.cwd()), *sys.argv[1:]])
-    from build_bench import generate
-
+    command = harness.command_line(__file__)
     args.load_before = os.getloadavg()
     sections: list[str] = []
     for dataset in [args.only] if args.only else DATASETS:
@@ -433,23 +408,15 @@ def main() -> None:
         generate(out / dataset / "data", args.sources, args.claims, args.citations,
                  args.seed, evidence=True, records=args.records, terms=dataset)
         generated = time.perf_counter() - start
-        print(f"generated {dataset} in {generated:.1f} s", file=sys.stderr)
-        results: dict[str, list[dict]] = {name: [] for name in MEASUREMENTS}
-        for round_number in range(1, args.repeat + 1):
-            for name in MEASUREMENTS:
-                got = measure(name, dataset, out)
-                results[name].append(got)
-                extra = f", evidence {got['evidence']:.2f} s" if "evidence" in got else ""
-                print(f"{dataset} round {round_number}: {name} {got['seconds']:.2f} s"
-                      f"{extra}, peak {got['peak_mib']:.0f} MiB", file=sys.stderr)
+        harness.log(f"generated {dataset} in {generated:.1f} s")
+        results = harness.interleaved(MEASUREMENTS, args.repeat,
+                                      lambda name: measure(name, dataset, out),
+                                      label=f"{dataset} ")
         profile = measure("profile", dataset, out)
         (out / dataset / "results.json").write_text(
             json.dumps({"results": results, "profile": profile}, indent=1), encoding="utf-8")
         sections += section(dataset, results, profile, generated, args)
-    text = report(sections, args, command)
-    print(text)
-    args.results.parent.mkdir(parents=True, exist_ok=True)
-    args.results.write_text(text, encoding="utf-8")
+    harness.finish(args.results, report(sections, args, command))
 
 
 if __name__ == "__main__":

@@ -1,35 +1,31 @@
-"""Benchmark citation export of 10,000 references (kb/export.py, kb/citeproc.py).
+"""Benchmark citation export of 10,000 references (kb/export/: formats, citeproc).
 
     .venv/bin/python bench/export_bench.py [--rounds R] [--sources N] [--out DIR]
 
 Generates build_bench's synthetic data (N sources, seed 1) in OUT (default
 bench/out/export/), builds OUT/kb.db once, then times in a fresh process each, R
-interleaved rounds: bibtex, ris, csl-json; vancouver text/html and ama text (pandoc in
-chunks, in parallel); pandoc's citeproc alone in one process; citeproc-py on 1,000
-items. Memory: the process's VmHWM and its largest pandoc child (RUSAGE_CHILDREN).
-Results go to bench/EXPORT_RESULTS.md.
+interleaved rounds (bench/harness.py): bibtex, ris, csl-json; vancouver text/html and
+ama text (kb.export.formats.render; pandoc in chunks, in parallel); pandoc's citeproc
+alone in one process; citeproc-py on 1,000 items. Memory: the process's VmHWM and its
+largest pandoc child (RUSAGE_CHILDREN). Results go to bench/EXPORT_RESULTS.md.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
-import resource
-import shlex
 import sqlite3
-import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from machine import describe, peak_rss_mib
+import harness
+from harness import BENCH, maximum, median, minimum
 
-BENCH = Path(__file__).resolve().parent
-REPO = BENCH.parent
-sys.path.insert(0, str(REPO))
-CSL = REPO / "kb" / "styles" / "nlm-citation-sequence.csl"
+from kb.export import citeproc  # after harness, which makes kb importable
+
+CSL = citeproc.STYLES_DIR / citeproc.STYLES["vancouver"]
 SMALL = 1_000          # references for citeproc-py (and pandoc alone at the same size)
 # name -> (what runs, format, output, target seconds or None)
 MEASUREMENTS = {
@@ -51,15 +47,17 @@ MEASUREMENTS = {
 def prepare(out: Path, sources: int) -> None:
     from build_bench import generate
 
-    from kb import build, export
+    from kb.db.build import build
+    from kb.export.selection import all_sources
+    from kb.export.writers import to_csl_json
 
     generate(out / "data", sources=sources, claims=10_000, citations=100_000, seed=1)
-    build.build(out / "kb.db", out / "data")
+    build(out / "kb.db", out / "data")
     conn = sqlite3.connect(out / "kb.db")
-    items = export.all_sources(conn).items
+    items = all_sources(conn).items
     conn.close()
-    (out / "items.json").write_text(export.to_csl_json(items), encoding="utf-8")
-    (out / "items-small.json").write_text(export.to_csl_json(items[:SMALL]), encoding="utf-8")
+    (out / "items.json").write_text(to_csl_json(items), encoding="utf-8")
+    (out / "items-small.json").write_text(to_csl_json(items[:SMALL]), encoding="utf-8")
 
 
 # -- one measurement, in its own process ---------------------------------------------
@@ -68,14 +66,15 @@ def prepare(out: Path, sources: int) -> None:
 def measure_here(name: str, out: Path) -> dict:
     """Run one measurement; kb's own modules are imported before the clock starts, the
     libraries a format loads on first use (bibtexparser, rispy, pypandoc) inside it."""
-    from kb import citeproc, export
+    from kb.export.formats import render
+    from kb.export.selection import all_sources
 
     kind, fmt, output, _ = MEASUREMENTS[name]
     if kind == "render":
         start = time.perf_counter()
         conn = sqlite3.connect(out / "kb.db")
-        selection = export.all_sources(conn)
-        text = export.render(selection, fmt, output)
+        selection = all_sources(conn)
+        text = render(selection, fmt, output)
         n = len(selection.entries)
     elif kind == "pandoc":
         path = out / ("items.json" if name == "pandoc alone" else "items-small.json")
@@ -100,47 +99,36 @@ def measure_here(name: str, out: Path) -> dict:
             bibliography.register(Citation([CitationItem(item["id"])]))
         text = "\n".join(str(entry) for entry in bibliography.bibliography())
     seconds = time.perf_counter() - start
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # 0 if none
     if kind != "pandoc" and not text:
         sys.exit(f"{name} wrote nothing")
-    return {"seconds": seconds, "n": n, "peak_mib": peak_rss_mib(), "pandoc_mib": children or None}
+    return {"seconds": seconds, "n": n, "pandoc_mib": harness.children_peak_mib()}
 
 
 def measure(name: str, out: Path) -> dict:
     """One measurement in a fresh child process."""
-    command = [sys.executable, __file__, "--child", name, "--out", str(out)]
-    result = subprocess.run(command, capture_output=True, text=True, cwd=REPO)
-    if result.returncode != 0:
-        sys.exit(f"{name} failed:\n{result.stderr}")
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return harness.in_child(__file__, [name, "--out", out], name)
+
+
+def shown(got: dict) -> str:
+    pandoc = f", pandoc {got['pandoc_mib']:.0f} MiB" if got["pandoc_mib"] else ""
+    return harness.shown(got) + pandoc
 
 
 # -- reporting -----------------------------------------------------------------------
 
 
-def med(runs: list[dict]) -> float:
-    return statistics.median(r["seconds"] for r in runs)
-
-
 def ms_per_ref(runs: list[dict]) -> float:
-    return 1000 * med(runs) / runs[0]["n"]
-
-
-def shown(path: Path) -> str:
-    return str(path.relative_to(REPO)) if path.is_relative_to(REPO) else str(path)
+    return 1000 * median(runs) / runs[0]["n"]
 
 
 def report(results: dict[str, list[dict]], args, command: str) -> str:
-    from kb import citeproc
-
     workers = os.cpu_count()
     rows = ["| format | n | median s | min s | peak RSS MiB | pandoc peak MiB | target | "
             "verdict |", "|---|---:|---:|---:|---:|---:|---|---|"]
     caveats, spread = [], []
     for name, runs in results.items():
         kind, _, _, target = MEASUREMENTS[name]
-        low = min(r["seconds"] for r in runs)
-        peak = max(r["peak_mib"] for r in runs)
+        low, peak = minimum(runs), maximum(runs, "peak_mib")
         shown_peak = "–" if kind == "pandoc" else f"{peak:,.0f}"  # that process is pandoc
         pandoc = [r["pandoc_mib"] for r in runs if r["pandoc_mib"] is not None]
         shown_pandoc = f"{max(pandoc):,.0f}" if pandoc else "–"
@@ -149,8 +137,8 @@ def report(results: dict[str, list[dict]], args, command: str) -> str:
         if kind == "render" and pandoc and max(pandoc) <= peak:
             shown_pandoc = f"≤ {max(pandoc):,.0f} ¹"
             caveats.append(name)
-        ok = target is not None and med(runs) < target
-        rows.append(f"| {name} | {runs[0]['n']:,} | {med(runs):.2f} | {low:.2f} | "
+        ok = target is not None and median(runs) < target
+        rows.append(f"| {name} | {runs[0]['n']:,} | {median(runs):.2f} | {low:.2f} | "
                     f"{shown_peak} | {shown_pandoc} | "
                     f"{f'< {target:g} s' if target else 'none'} | "
                     f"{('**PASS**' if ok else '**FAIL**') if target else '–'} |")
@@ -167,8 +155,7 @@ def report(results: dict[str, list[dict]], args, command: str) -> str:
         f"At the same size ({py[0]['n']:,} references, one process each) citeproc-py takes "
         f"{ms_per_ref(py) / ms_per_ref(small):.1f}× pandoc's time per reference.",
     ]
-    each = "; ".join(f"{name} " + ", ".join(f"{r['seconds']:.2f}" for r in runs)
-                     for name, runs in results.items())
+    each = harness.every_run(results)
     lines = [
         "# Export benchmark results",
         "",
@@ -177,10 +164,11 @@ def report(results: dict[str, list[dict]], args, command: str) -> str:
         "",
         f"Input: synthetic data from bench/build_bench.py's generator, seed 1: "
         f"{args.sources:,} sources, 10,000 claims, 100,000 citation rows, built once into "
-        f"{shown(args.out / 'kb.db')}; every row exports all "
-        f"{args.sources:,} sources (export.all_sources) unless its n says otherwise (the "
-        f"first {SMALL:,} of them). Chunked rendering: citeproc.CHUNK = {citeproc.CHUNK:,} "
-        f"references per pandoc process, os.cpu_count() = {workers} workers.",
+        f"{harness.shown_path(args.out / 'kb.db')}; every row exports all "
+        f"{args.sources:,} sources (kb.export.selection.all_sources) unless its n says "
+        f"otherwise (the first {SMALL:,} of them). Chunked rendering: citeproc.CHUNK = "
+        f"{citeproc.CHUNK:,} references per pandoc process, os.cpu_count() = {workers} "
+        "workers.",
         "",
         *rows,
         "",
@@ -194,11 +182,8 @@ def report(results: dict[str, list[dict]], args, command: str) -> str:
         "",
         f"Every run, in seconds, in the order run ({args.rounds} interleaved rounds): {each}.",
         "",
-        "Machine:",
-        "",
-        *(f"- {k}: {v}" for k, v in describe(("citeproc-py", "pypandoc-binary",
-                                              "bibtexparser", "rispy", "pylatexenc"))),
-        f"- pandoc: {citeproc.pandoc_version()}",
+        *harness.machine_section(("citeproc-py", "pypandoc-binary", "bibtexparser", "rispy",
+                                  "pylatexenc"), [("pandoc", citeproc.pandoc_version())]),
         "",
         "Notes:",
         "",
@@ -217,7 +202,7 @@ def report(results: dict[str, list[dict]], args, command: str) -> str:
         + (" It varied from round to round: "
            + "; ".join(spread) + "; the table gives the largest." if spread else ""),
         "- *pandoc alone* times `pandoc --from csljson --to plain --citeproc --csl "
-        "kb/styles/nlm-citation-sequence.csl --wrap none FILE -o /dev/null` on the file "
+        f"{harness.shown_path(CSL)} --wrap none FILE -o /dev/null` on the file "
         "written beforehand, startup included; its memory is pandoc's own.",
         "- *citeproc-py* times loading the style (validate=False: no RelaxNG check), "
         "registering each item once and `bibliography()` with the plain formatter, from "
@@ -234,39 +219,26 @@ def report(results: dict[str, list[dict]], args, command: str) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=5)
+    parser = harness.arguments(__doc__, BENCH / "EXPORT_RESULTS.md",
+                               out=BENCH / "out" / "export", rounds="--rounds",
+                               default_rounds=5, child={"choices": MEASUREMENTS})
     parser.add_argument("--sources", type=int, default=10_000)
-    parser.add_argument("--out", type=Path, default=BENCH / "out" / "export",
-                        help="working folder (git-ignored)")
-    parser.add_argument("--results", type=Path, default=BENCH / "EXPORT_RESULTS.md")
-    parser.add_argument("--child", choices=MEASUREMENTS, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.rounds < 1 or args.sources < 1:
         parser.error("--rounds and --sources must be at least 1")
     args.out = args.out.resolve()
     if args.child:
-        print(json.dumps(measure_here(args.child, args.out)))
+        harness.reply(measure_here(args.child, args.out))
         return
-    command = shlex.join([os.path.relpath(sys.executable, Path.cwd()),
-                          os.path.relpath(__file__, Path.cwd()), *sys.argv[1:]])
+    command = harness.command_line(__file__)
     start = time.perf_counter()
     args.out.mkdir(parents=True, exist_ok=True)
     prepare(args.out, args.sources)
-    print(f"prepared {args.out} in {time.perf_counter() - start:.1f} s", file=sys.stderr)
-    results: dict[str, list[dict]] = {name: [] for name in MEASUREMENTS}
-    for round_number in range(1, args.rounds + 1):
-        for name in MEASUREMENTS:
-            got = measure(name, args.out)
-            results[name].append(got)
-            pandoc = f", pandoc {got['pandoc_mib']:.0f} MiB" if got["pandoc_mib"] else ""
-            print(f"round {round_number}: {name} {got['seconds']:.2f} s, "
-                  f"peak {got['peak_mib']:.0f} MiB{pandoc}", file=sys.stderr)
+    harness.log(f"prepared {args.out} in {time.perf_counter() - start:.1f} s")
+    results = harness.interleaved(MEASUREMENTS, args.rounds,
+                                  lambda name: measure(name, args.out), show=shown)
     (args.out / "results.json").write_text(json.dumps(results, indent=1), encoding="utf-8")
-    text = report(results, args, command)
-    print(text)
-    args.results.parent.mkdir(parents=True, exist_ok=True)
-    args.results.write_text(text, encoding="utf-8")
+    harness.finish(args.results, report(results, args, command))
 
 
 if __name__ == "__main__":

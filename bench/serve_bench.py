@@ -18,8 +18,8 @@ Usage (from the repository root; `make bench` runs it with the defaults):
    `kb fetch --data OUT/data --load FILE` (timed, one file at a time); then `kb build`
    (timed) writes OUT/kb.db, and build_bench's plain csv+sqlite3 load of the same four
    files is measured beside it as the baseline.
-2. Load. The real `kb serve OUT/kb.db` (so Datasette with kb.cli's settings and the kb
-   plugin) on a free loopback port; wrk (Debian package) runs bench/wrk_urls.lua over
+2. Load. The real `kb serve OUT/kb.db` (so Datasette with kb/web/settings.py's settings
+   and the kb plugin) on a free loopback port; wrk (Debian package) runs bench/wrk_urls.lua over
    lists of distinct paths sampled from the database, in six kinds mixed in equal
    shares: full-text claim search, a claim page (with its trail), a source page, a facet
    page, an export link (BibTeX/RIS), the evidence plot (SVG/HTML); --duration seconds
@@ -36,7 +36,6 @@ Usage (from the repository root; `make bench` runs it with the defaults):
 
 from __future__ import annotations
 
-import argparse
 import collections
 import http.client
 import json
@@ -59,13 +58,10 @@ from pathlib import Path
 from urllib.parse import quote, urlencode
 
 import build_bench
+import harness
 import ingest_bench
 import parse_bench
-from machine import describe, write_section
-
-BENCH = Path(__file__).resolve().parent
-REPO = BENCH.parent
-sys.path.insert(0, str(REPO))
+from harness import BENCH, REPO
 
 KB = Path(sys.executable).parent / "kb"
 LUA = BENCH / "wrk_urls.lua"
@@ -137,8 +133,8 @@ def real_rows(paths: list[Path]) -> tuple[list[list[str]], dict]:
     does), articles with a title, and no two rows the validator would call the same
     work (same PMID/DOI/PMCID, or title and year nearly identical)."""
     from ingest.pubmed import parse
-    from kb import match, schema
-    from kb.validate import TITLE_DUPLICATE_SCORE
+    from kb.data import fuzzy, schema
+    from kb.data.cross_rules import TITLE_DUPLICATE_SCORE
 
     latest: dict[str, dict] = {}
     stats = collections.Counter()
@@ -181,8 +177,8 @@ def real_rows(paths: list[Path]) -> tuple[list[list[str]], dict]:
                      str(rec["year"]) if rec["year"] else "", rec["volume"] or "",
                      rec["issue"] or "", rec["pages"] or "", "", "", "",
                      pub_type(rec["publication_types"] or []), "pubmed", ""])
-    works = [match.work_reference(r[0], r[4], r[5], r[7], None, None) for r in rows]
-    twice = {later for _, later, _ in match.duplicates(works, TITLE_DUPLICATE_SCORE)}
+    works = [fuzzy.work_reference(r[0], r[4], r[5], r[7], None, None) for r in rows]
+    twice = {later for _, later, _ in fuzzy.duplicates(works, TITLE_DUPLICATE_SCORE)}
     stats["title and year nearly identical to an earlier record"] = len(twice)
     rows = [r for i, r in enumerate(rows) if i not in twice]
     stats["kept"] = len(rows)
@@ -204,7 +200,7 @@ def prepare(args, out: Path) -> dict:
     build_bench.generate(data_dir, args.sources, args.claims, args.citations, args.seed,
                          real=rows)
     facts["generate seconds"] = time.perf_counter() - start
-    facts["csv"] = {name: (build_bench._rows(data_dir / name),
+    facts["csv"] = {name: (build_bench.csv_rows(data_dir / name),
                            (data_dir / name).stat().st_size)
                     for name in build_bench.FILES}
     log(f"generated {data_dir} in {facts['generate seconds']:.1f} s")
@@ -249,30 +245,35 @@ def sample_urls(db: Path, per_kind: int, seed: int) -> dict[str, list[str]]:
         top = conn.execute(f"select max(rowid) from [{table}]").fetchone()[0]
         return rng.sample(range(1, top + 1), min(n, top))
 
-    def claims_with_trail(n: int) -> list[str]:
-        found = []
-        for rowid in random_rowids("claims", n * 3):
-            row = conn.execute("select id from claims where rowid = ? and exists (select 1 "
-                               "from claim_trails where claim_id = claims.id)",
-                               (rowid,)).fetchone()
-            if row:
-                found.append(row[0])
+    def from_claims(n: int, tries: int, pick) -> list[str]:
+        """Up to n distinct pick(rowid) of random claims (None: none from that claim),
+        looking at n * tries claims at most."""
+        found: list[str] = []
+        for rowid in random_rowids("claims", n * tries):
+            value = pick(rowid)
+            if value is not None and value not in found:
+                found.append(value)
             if len(found) == n:
                 break
         return found
 
+    def with_trail(rowid: int) -> str | None:
+        row = conn.execute("select id from claims where rowid = ? and exists (select 1 "
+                           "from claim_trails where claim_id = claims.id)",
+                           (rowid,)).fetchone()
+        return row[0] if row else None
+
+    def some_words(rowid: int) -> str:
+        (statement,) = conn.execute("select statement from claims where rowid = ?",
+                                    (rowid,)).fetchone()
+        words = [w for w in re.findall(r"[a-z]+", statement.lower()) if len(w) > 2]
+        return " ".join(rng.sample(words, min(len(words), rng.randint(1, 3))))
+
+    def claims_with_trail(n: int) -> list[str]:
+        return from_claims(n, 3, with_trail)
+
     def statements_words(n: int) -> list[str]:
-        queries = []
-        for rowid in random_rowids("claims", n * 2):
-            (statement,) = conn.execute("select statement from claims where rowid = ?",
-                                        (rowid,)).fetchone()
-            words = [w for w in re.findall(r"[a-z]+", statement.lower()) if len(w) > 2]
-            query = " ".join(rng.sample(words, min(len(words), rng.randint(1, 3))))
-            if query not in queries:
-                queries.append(query)
-            if len(queries) == n:
-                break
-        return queries
+        return from_claims(n, 2, some_words)
 
     def citing(n: int) -> list[str]:
         keys = [k for (k,) in conn.execute("select distinct citing_key from citations")]
@@ -475,7 +476,8 @@ def children(pid: int) -> list[int]:
 def run_wrk(port: int, urls: Path, connections: int, duration: float, args,
             server_pids: list[int], label: str) -> dict:
     threads = min(args.threads, connections)
-    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration:g}s",
+    # wrk takes whole seconds only (the nginx baseline runs a third of --duration)
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(duration))}s",
                f"--timeout={args.timeout:g}s", "-s", str(LUA), f"http://127.0.0.1:{port}",
                "--", str(urls), str(threads)]
     load_before = os.getloadavg()
@@ -671,8 +673,8 @@ def top_frames(raw: Path, count: int = 8) -> dict:
         if frames:
             own[frames[-1]] += n
         for f in set(frames):
-            # kb/datasette_safety.py's ASGI wrapper encloses every request: left out
-            if ("kb/" in f and "datasette_safety" not in f) or "sql_operation" in f:
+            # kb/web/safety.py's ASGI wrapper encloses every request: left out
+            if ("kb/" in f and "kb/web/safety" not in f) or "sql_operation" in f:
                 inclusive[f] += n
     return {"total": total, "own": own.most_common(count),
             "inclusive": inclusive.most_common(count)}
@@ -760,7 +762,7 @@ def report(ctx: dict) -> str:
     ]
     lines += ["## Load", "",
               f"The real `kb serve` (Datasette {ctx['versions'].get('datasette', '?')}, "
-              "`--immutable`, kb.cli's settings: "
+              "`--immutable`, kb.web.settings: "
               f"{' '.join(ctx['settings'])}) on 127.0.0.1; wrk {args.threads} threads, "
               f"`--timeout {args.timeout:g}s`, bench/wrk_urls.lua going round a list of "
               "paths. Path forms (drawn at random from the database, seed "
@@ -818,9 +820,7 @@ def report(ctx: dict) -> str:
             lines += [f"- **{name}** ({prof['total']:,} samples). Own time: {own}. "
                       f"Including callees (kb code, SQL): {inc}."]
     lines += ["", "Machine:", "", *(f"- {k}: {v}" for k, v in ctx["machine"]),
-              "- load average (1, 5, 15 min) when the run started: "
-              + ", ".join(f"{x:.2f}" for x in ctx["load_start"]) + "; when it ended: "
-              + ", ".join(f"{x:.2f}" for x in os.getloadavg()), "",
+              harness.load_average_line(ctx["load_start"]), "",
               "How to read it: see bench/README.md (Serve benchmark). wrk, the server "
               "(and nginx) share the 2 vCPUs of a virtual machine: *server cores* and "
               "*wrk cores* are CPU-seconds per second of each during the run, so their "
@@ -860,11 +860,9 @@ def verdicts(ctx: dict) -> list[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sources", type=int, default=100_000)
-    parser.add_argument("--claims", type=int, default=100_000)
-    parser.add_argument("--citations", type=int, default=1_000_000)
-    parser.add_argument("--seed", type=int, default=20250101)
+    parser = harness.arguments(__doc__, BENCH / "RESULTS.md", out=BENCH / "out" / "serve",
+                               default_rounds=1, rounds_help="rounds of the direct runs")
+    build_bench.size_options(parser)
     parser.add_argument("--duration", type=float, default=30, help="seconds per mixed run")
     parser.add_argument("--kind-duration", type=float, default=20,
                         help="seconds per kind alone")
@@ -878,7 +876,6 @@ def main() -> None:
                         "the whole mix)")
     parser.add_argument("--preflight", type=int, default=10,
                         help="paths per list asked once, unloaded, before the load")
-    parser.add_argument("--repeat", type=int, default=1, help="rounds of the direct runs")
     parser.add_argument("--reuse", action="store_true",
                         help="keep OUT/kb.db and OUT/data from an earlier run of the same "
                         "sizes and seed instead of generating and building again")
@@ -886,8 +883,6 @@ def main() -> None:
     parser.add_argument("--no-alone", action="store_true", help="skip each kind alone")
     parser.add_argument("--profile", action="store_true",
                         help="py-spy the server while each kind runs alone")
-    parser.add_argument("--out", type=Path, default=BENCH / "out" / "serve")
-    parser.add_argument("--results", type=Path, default=BENCH / "RESULTS.md")
     args = parser.parse_args()
     levels = [int(c) for c in args.connections.split(",")]
     for tool in ("wrk",) + (() if args.no_nginx else ("nginx",)):
@@ -895,8 +890,7 @@ def main() -> None:
             sys.exit(f"{tool} is not installed: apt-get install {tool} (make bench does)")
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
-    command = shlex.join([os.path.relpath(sys.executable, Path.cwd()),
-                          os.path.relpath(__file__, Path.cwd()), *sys.argv[1:]])
+    command = harness.command_line(__file__)
     load_start = os.getloadavg()
     data_dir, db = out / "data", out / f"{DB}.db"
     stamp = out / "build.json"
@@ -912,10 +906,10 @@ def main() -> None:
     files["mix-nginx"] = out / "urls" / "mix-nginx.txt"
     files["mix-nginx"].write_text("\n".join(files["mix"].read_text(encoding="utf-8").split()[
         :args.nginx_urls or None]) + "\n", encoding="utf-8")
-    from kb.cli import datasette_settings
+    from kb.web.settings import as_options
 
     ctx = {"args": args, "facts": facts, "command": command, "files": files, "urls": urls,
-           "load_start": load_start, "settings": datasette_settings(),
+           "load_start": load_start, "settings": as_options(),
            "versions": {}, "direct": [], "alone": [], "nginx": []}
     logs = out / "logs"
     logs.mkdir(exist_ok=True)
@@ -946,14 +940,17 @@ def main() -> None:
             ports = [free_port(), free_port()]
             replicas = [kb_serve(procs, db, data_dir, p, logs) for p in ports]
             nginx = Nginx(procs, out / "nginx", free_port(), ports)
-            pids = lambda: [r.pid for r in replicas] + nginx.pids()  # noqa: E731
-            for c in levels:
-                nginx.start(empty_cache=True)
+
+            def through_nginx(urls: Path, c: int, duration: float, label: str) -> None:
                 since = nginx.log_size()
-                r = run_wrk(nginx.port, files["mix-nginx"], c, args.duration, args,
-                            pids(), "nginx cold")
+                pids = [r.pid for r in replicas] + nginx.pids()
+                r = run_wrk(nginx.port, urls, c, duration, args, pids, label)
                 r["cache"] = nginx.cache_status(since)
                 ctx["nginx"].append(r)
+
+            for c in levels:
+                nginx.start(empty_cache=True)
+                through_nginx(files["mix-nginx"], c, args.duration, "nginx cold")
                 nginx.stop()
             nginx.start(empty_cache=False)
             started = time.perf_counter()
@@ -962,21 +959,13 @@ def main() -> None:
             ctx["fill"] = {"seconds": time.perf_counter() - started, "statuses": statuses}
             log(f"warmed nginx with {len(mix):,} paths in {ctx['fill']['seconds']:.0f} s")
             for c in levels:
-                since = nginx.log_size()
-                r = run_wrk(nginx.port, files["mix-nginx"], c, args.duration, args,
-                            pids(), "nginx warm")
-                r["cache"] = nginx.cache_status(since)
-                ctx["nginx"].append(r)
+                through_nginx(files["mix-nginx"], c, args.duration, "nginx warm")
             for c in levels:
-                since = nginx.log_size()
-                r = run_wrk(nginx.port, files["baseline"], c, args.duration / 3, args,
-                            pids(), "nginx baseline")
-                r["cache"] = nginx.cache_status(since)
-                ctx["nginx"].append(r)
+                through_nginx(files["baseline"], c, args.duration / 3, "nginx baseline")
             nginx.stop()
     finally:
         procs.stop_all()
-    ctx["machine"] = describe(("datasette", "uvicorn", "sqlite-utils")) + [
+    ctx["machine"] = harness.describe(("datasette", "uvicorn", "sqlite-utils")) + [
         ("wrk", subprocess.run(["dpkg-query", "-W", "-f", "${Version}", "wrk"],
                                capture_output=True, text=True).stdout or "?"),
         ("nginx", subprocess.run(["nginx", "-v"], capture_output=True,
@@ -985,8 +974,7 @@ def main() -> None:
     (out / "results.json").write_text(json.dumps(
         {k: ctx[k] for k in ("direct", "alone", "nginx", "preflight")}, default=str,
         indent=1), encoding="utf-8")
-    print(text)
-    write_section(args.results, "serve", text)
+    harness.finish(args.results, text, section="serve")
 
 
 if __name__ == "__main__":
