@@ -1,22 +1,12 @@
-import os
+"""The tests' fixtures; the plain helpers they use are in helpers.py."""
+
 import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from helpers import FIXTURES, copy_with_records, kb_serve
 from kb.cli import cli
-
-FIXTURES = Path(__file__).parent / "fixtures"
-REPO = Path(__file__).parent.parent
-DATA = REPO / "data"
 
 
 @pytest.fixture
@@ -38,59 +28,6 @@ def run():
     return invoke
 
 
-def edit(path: Path, old: str, new: str, count: int = 1) -> None:
-    """Replace text in a fixture file, failing loudly if the text is not there."""
-    text = path.read_text(encoding="utf-8")
-    assert old in text, f"{old!r} not in {path.name}"
-    path.write_text(text.replace(old, new, count), encoding="utf-8")
-
-
-def append(path: Path, line: str) -> None:
-    with path.open("a", encoding="utf-8", newline="") as f:
-        f.write(line + "\n")
-
-
-def reference_row(**fields: str) -> list[str]:
-    """A references.csv row in the file's column order; unnamed columns blank."""
-    from kb.data import schema
-    unknown = set(fields) - set(schema.REFERENCES.columns)
-    assert not unknown, f"not references.csv columns: {unknown}"
-    return [fields.get(c, "") for c in schema.REFERENCES.columns]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def kb_serve(db: Path, data: Path, timeout: float = 30):
-    """Run `kb serve` on a free port; yields the base URL; stops the server after."""
-    port = free_port()
-    process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "kb"), "serve", str(db), "--data", str(data),
-         "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                urllib.request.urlopen(url + "/-/versions.json", timeout=2).close()
-                break
-            except OSError:
-                if process.poll() is not None:
-                    raise AssertionError("kb serve exited: " + process.stdout.read().decode())
-                if time.monotonic() > deadline:
-                    raise AssertionError(f"kb serve did not answer within {timeout} s")
-                time.sleep(0.2)
-        yield url
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=10)
-
-
 @pytest.fixture
 def standin(monkeypatch):
     """The E-utilities stand-in (tests/eutils_standin.py) serving the real fixture
@@ -107,17 +44,6 @@ def standin(monkeypatch):
         monkeypatch.setenv("NCBI_TIMEOUT", "2")
         monkeypatch.setenv("NCBI_ATTEMPTS", "3")
         yield server
-
-
-def efetches(server) -> list[tuple[str, str, dict]]:
-    """The efetch requests the stand-in received: (method, utility, parameters)."""
-    return [r for r in server.requests if r[1] == "efetch"]
-
-
-def cached(data: Path) -> list[str]:
-    """Names of the record files in data/pubmed/, sorted."""
-    return sorted(p.name for p in (data / "pubmed").glob("*.xml.gz")) if (
-        data / "pubmed").exists() else []
 
 
 @pytest.fixture(scope="session")
@@ -140,28 +66,18 @@ def export_conn(export_db):
     conn.close()
 
 
-# Pages of the hostile fixture (tests/fixtures/hostile) that show its injected cells
-HOSTILE_PAGES = (
-    "/kb", "/kb/claims", "/kb/claims/primary2015-c01", "/kb/claims/review2020-c01",
-    "/kb/claims/primary2016-c02", "/kb/sources", "/kb/sources/review2020",
-    "/kb/sources/primary2010", "/kb/sources/primary2016", "/kb/sources/smith",
-    "/kb/claim_evidence", "/kb/claim_trails", "/kb/claim_conflicts", "/kb/citations",
-    "/kb/vocabulary", "/kb/authors", "/kb/pubmed_records", "/kb/pubmed_records/90000002",
-    "/kb/search_claims?q=survival", "/kb/claims?_search=survival",
-    "/kb/claims?_search=%3Cscript%3EkbXss('search')%3C%2Fscript%3E",
-    "/kb/-/plot/outcome/overall-survival", "/kb/-/plot/outcome/overall-survival.svg",
-    "/kb/-/export/sources.vancouver.html", "/kb/-/export/reference-list/review2020.ama.html",
-    "/kb/-/export/evidence-table.html",
-)
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """`kb serve` on a database it builds from the minimal fixture, one for each test
+    module: (base URL, the database file)."""
+    db = tmp_path_factory.mktemp("served") / "kb.db"
+    with kb_serve(db, FIXTURES / "minimal") as url:
+        yield url, db
 
 
 @pytest.fixture(scope="session")
 def hostile_url(tmp_path_factory):
     """`kb serve` on the hostile fixture, its PubMed records loaded into the cache."""
-    data = tmp_path_factory.mktemp("hostile") / "data"
-    shutil.copytree(FIXTURES / "hostile", data)
-    loaded = CliRunner().invoke(cli, ["fetch", "--data", str(data), "--load",
-                                      str(data / "pubmed.xml")], catch_exceptions=False)
-    assert loaded.exit_code == 0, loaded.output
+    data = copy_with_records("hostile", tmp_path_factory.mktemp("hostile") / "data")
     with kb_serve(data.parent / "kb.db", data) as url:
         yield url

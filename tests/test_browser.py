@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from conftest import DATA, HOSTILE_PAGES, kb_serve
+from helpers import DATA, HOSTILE_PAGES, copy_with_records, kb_serve
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -209,17 +209,8 @@ def test_open_the_plot_from_a_claim_and_click_a_conflicting_bar(page, base_url):
 
 @pytest.fixture(scope="module")
 def evidence_url(tmp_path_factory):
-    from click.testing import CliRunner
-
-    from conftest import FIXTURES
-    from kb.cli import cli
-
     root = tmp_path_factory.mktemp("browser-evidence")
-    shutil.copytree(FIXTURES / "evidence", root / "data")
-    loaded = CliRunner().invoke(cli, ["fetch", "--data", str(root / "data"), "--load",
-                                      str(root / "data" / "pubmed.xml")])
-    assert loaded.exit_code == 0, loaded.output
-    with kb_serve(root / "kb.db", root / "data") as url:
+    with kb_serve(root / "kb.db", copy_with_records("evidence", root / "data")) as url:
         yield url
 
 

@@ -6,7 +6,7 @@ import pytest
 import sqlite_utils
 
 import kb.db.build
-from conftest import edit
+from helpers import edit
 
 
 @pytest.fixture
@@ -152,7 +152,9 @@ def test_invalid_data_leaves_previous_database_untouched(data_dir, tmp_path, run
     edit(data_dir / "claims.csv", ",13,54,", ",60,54,")
     result = run("build", db_path, "--data", data_dir)
     assert result.exit_code == 1
-    assert "low (60) is greater than high (54)" in result.output
+    assert result.stdout == (f"{data_dir / 'claims.csv'}:4:172: low (60) is greater than "
+                             "high (54)\n")
+    assert result.stderr == f"1 problem in 1 file\n{db_path} not built: fix the data first\n"
     assert db_path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "kb.db"]
 
@@ -182,7 +184,11 @@ def test_failure_during_write_leaves_previous_database_untouched(
 
 def test_build_reports_counts(data_dir, tmp_path, run):
     result = run("build", tmp_path / "kb.db", "--data", data_dir)
-    assert "3 sources" in result.output and "4 claims" in result.output
+    assert result.exit_code == 0
+    assert result.stdout == (
+        f"built {tmp_path / 'kb.db'}: 10 vocabulary, 3 sources, 4 authors, 4 source_authors, "
+        "3 citations, 4 claims, 3 claim_citations, 0 pubmed_records, 3 claim_trails, "
+        "0 claim_conflicts\n")
 
 
 def test_unwritable_target_is_a_clear_error(data_dir, tmp_path, run):

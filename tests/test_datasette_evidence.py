@@ -1,19 +1,14 @@
 """Trails, conflicts and evidence range plots on the served pages, through Datasette's
 in-process client, on the invented evidence fixture (tests/fixtures/evidence)."""
 
-import asyncio
 import html
 import re
-import shutil
 import xml.etree.ElementTree as ET
 
 import pytest
-from click.testing import CliRunner
-from datasette.app import Datasette
 
-from conftest import FIXTURES
+from helpers import copy_with_records, datasette_for, getter
 from kb.db.build import build
-from kb.cli import cli
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -21,20 +16,8 @@ SVG = "{http://www.w3.org/2000/svg}"
 @pytest.fixture(scope="module")
 def get(tmp_path_factory):
     root = tmp_path_factory.mktemp("evidence-pages")
-    data = root / "data"
-    shutil.copytree(FIXTURES / "evidence", data)
-    loaded = CliRunner().invoke(cli, ["fetch", "--data", str(data), "--load",
-                                      str(data / "pubmed.xml")])
-    assert loaded.exit_code == 0, loaded.output
-    build(root / "kb.db", data)
-    datasette = Datasette([str(root / "kb.db")], settings={"suggest_facets": False})
-
-    def fetch(url, status=200):
-        response = asyncio.run(datasette.client.get(url))
-        assert response.status_code == status, (url, response.text[:500])
-        return response
-
-    return fetch
+    build(root / "kb.db", copy_with_records("evidence", root / "data"))
+    return getter(datasette_for(root / "kb.db"))
 
 
 def trail_section(page: str) -> str:

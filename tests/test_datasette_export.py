@@ -11,21 +11,15 @@ import json
 import re
 
 import pytest
-from datasette.app import Datasette
 
+from helpers import datasette_for, getter
 
 
 @pytest.fixture(scope="module")
 def get(export_db):
-    datasette = Datasette([str(export_db)], settings={"suggest_facets": False,
-                                                 "default_page_size": 2})
-
-    def fetch(url, status=200):
-        response = asyncio.run(datasette.client.get(url))
-        assert response.status_code == status, (url, response.text[:500])
-        return response
-
-    return fetch
+    # kb serve's settings but for the page size: 2 rows a page (not 50), so that a
+    # renderer sees only part of the 13 sources and a download must export them all
+    return getter(datasette_for(export_db, default_page_size=2))
 
 
 def bib_keys(text: str) -> list[str]:
@@ -202,7 +196,7 @@ def test_formatted_lists_are_rendered_one_at_a_time(export_db, monkeypatch):
 
     from kb.export import formats
 
-    datasette = Datasette([str(export_db)])
+    datasette = datasette_for(export_db)
     running, most = [0], [0]
     lock = threading.Lock()
     real_render = formats.render

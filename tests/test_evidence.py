@@ -5,25 +5,14 @@ import shutil
 import pytest
 import sqlite_utils
 
-from conftest import DATA, FIXTURES, edit
+from helpers import DATA, copy_with_records, edit
 from kb.evidence import numbers
-
-EVIDENCE = FIXTURES / "evidence"
 
 
 @pytest.fixture(scope="module")
 def evidence_data(tmp_path_factory):
     """The evidence fixture with its invented PubMed records in the cache."""
-    from click.testing import CliRunner
-
-    from kb.cli import cli
-
-    target = tmp_path_factory.mktemp("evidence") / "data"
-    shutil.copytree(EVIDENCE, target)
-    result = CliRunner().invoke(cli, ["fetch", "--data", str(target), "--load",
-                                      str(target / "pubmed.xml")])
-    assert result.exit_code == 0, result.output
-    return target
+    return copy_with_records("evidence", tmp_path_factory.mktemp("evidence") / "data")
 
 
 @pytest.fixture(scope="module")
@@ -155,10 +144,15 @@ def test_validate_evidence_lists_missing_numbers_and_fails_on_abstract_claims(
     problem = next(line for line in lines if "primary2016-c01" in line)
     assert problem.endswith("check the figure or the locator")
     assert problem.split(":")[1:3] == ["3", "140"]  # line 3, the value column
-    assert any("note: primary2016-c03: 10 not in the cached title or abstract" in line
-               for line in lines)
-    assert any("review2020-c02 -> [1] primary2015: differs" in line for line in lines)
-    assert "1 found, 0 partly found, 4 not found, 14 no abstract" in result.output
+    claims = evidence_data / "claims.csv"
+    assert (f"{claims}:5:172: note: primary2016-c03: 10 not in the cached title or abstract "
+            "of 'primary2016'; stated in Discussion: check it there") in lines
+    assert (f"{claims}:13:153: note: review2020-c02 -> [1] primary2015: differs: 70% here, "
+            "but primary2015-c01 gives 62.5%") in lines
+    assert result.stderr == (
+        "numbers checked against cached abstracts: 1 found, 0 partly found, 4 not found, "
+        "14 no abstract; trail hops: 1 differ, 2 not found in the cited abstract\n"
+        "1 problem in 1 file\n")
 
 
 def test_validate_evidence_passes_when_the_abstract_holds_the_numbers(
@@ -169,7 +163,9 @@ def test_validate_evidence_passes_when_the_abstract_holds_the_numbers(
          "primary2016-c01,primary2016,Results,")
     result = run("validate", "--data", data, "--evidence")
     assert result.exit_code == 0, result.output
-    assert "note: primary2016-c01: 48 not in" in result.output
+    assert (f"{data / 'claims.csv'}:3:139: note: primary2016-c01: 48 not in the cached title "
+            "or abstract of 'primary2016'; stated in Results: check it there"
+            ) in result.stdout.splitlines()
 
 
 def test_validate_without_evidence_ignores_abstracts(run, evidence_data):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import FIXTURES
+from helpers import FIXTURES
 
 from kb.export import citeproc, formats
 from kb.export import selection as selecting
@@ -97,13 +97,13 @@ def test_chunks_rendered_in_parallel_give_the_same_list(selection):
         assert citeproc.entries(items, "vancouver", output, chunk=4, workers=2) == whole
 
 
-def test_a_failing_pandoc_is_an_error_not_an_empty_list(selection, monkeypatch):
-    monkeypatch.setattr(citeproc, "pandoc_path", lambda: "/bin/false")
-    with pytest.raises(citeproc.CiteprocError, match="pandoc failed"):
-        citeproc.entries(selection.items, "vancouver")
-
-
-def test_a_missing_pandoc_says_so(selection, monkeypatch):
-    monkeypatch.setattr(citeproc, "pandoc_path", lambda: "/nonexistent/pandoc")
-    with pytest.raises(citeproc.CiteprocError, match="did not run"):
-        citeproc.entries(selection.items, "ama")
+@pytest.mark.parametrize("pandoc, style, message", [
+    ("/bin/false", "vancouver", r"pandoc failed \(1\): "),
+    ("/nonexistent/pandoc", "ama",
+     r"pandoc did not run: \[Errno 2\] No such file or directory: '/nonexistent/pandoc'"),
+], ids=["a failing pandoc", "a missing pandoc"])
+def test_a_pandoc_that_gives_no_list_is_an_error_saying_why(selection, monkeypatch, pandoc,
+                                                            style, message):
+    monkeypatch.setattr(citeproc, "pandoc_path", lambda: pandoc)
+    with pytest.raises(citeproc.CiteprocError, match=f"^{message}$"):
+        citeproc.entries(selection.items, style)

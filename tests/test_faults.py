@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, REPO, cached, edit, efetches, kb_serve, reference_row
+from helpers import FIXTURES, REPO, cached, edit, efetches, reference_row
 from eutils_standin import DOCTYPE, clone, real_records
 from ingest import pubmed
 from kb.data import loader
@@ -184,19 +184,11 @@ def big_data(tmp_path_factory) -> Path:
     """Synthetic data (bench/build_bench.py's generator) that kb build takes about a
     second to validate and another to write (an 11 MB database)."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.syspath_prepend(str(REPO / "bench"))  # build_bench imports its machine.py
+        patch.syspath_prepend(str(REPO / "bench"))  # build_bench imports bench/harness.py
         from build_bench import generate
     target = tmp_path_factory.mktemp("big") / "data"
     generate(target, sources=3000, claims=3000, citations=30000, seed=6)
     return target
-
-
-@pytest.fixture(scope="module")
-def served(tmp_path_factory):
-    """`kb serve` on a database built from the small fixture: (database, base URL)."""
-    db = tmp_path_factory.mktemp("served") / "kb.db"
-    with kb_serve(db, FIXTURES / "minimal") as url:
-        yield db, url
 
 
 def claims_page(url: str) -> bytes:
@@ -208,7 +200,7 @@ def claims_page(url: str) -> bytes:
 @pytest.mark.parametrize("point", ["validating", "inserting-claims", "renaming",
                                    "timed"])
 def test_killed_build_leaves_the_served_database_as_it_was(served, big_data, start, point):
-    db, url = served
+    url, db = served
     before, page = db.read_bytes(), claims_page(url)
     assert b"gamma1999-c01" in page
     earlier = temporaries(db.parent, db.name)

@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from conftest import DATA, FIXTURES, append, reference_row
+from helpers import DATA, FIXTURES, append, reference_row
 import citation_strings
 from kb.data import fuzzy as match
 
@@ -88,7 +88,9 @@ def test_kb_match_needs_exactly_one_input(run):
 def test_kb_match_refuses_invalid_data(run, data_dir):
     append(data_dir / "references.csv", "bad key,,,,,,,,,,,,,,review,pubmed,")
     result = run("match", "--data", data_dir, MODLIN)
-    assert result.exit_code == 1 and "references.csv" in result.output
+    assert result.exit_code == 1
+    assert result.stdout == (f"{data_dir / 'references.csv'}:5:1: key 'bad key' is not valid: "
+                             "expected modlin2003\n")
 
 
 def test_duplicate_works_are_found_through_the_index(run, data_dir):
@@ -98,7 +100,8 @@ def test_duplicate_works_are_found_through_the_index(run, data_dir):
             year="1999", pub_type="cohort", verified_from="pubmed"))
     result = run("validate", "--data", data_dir)
     assert result.exit_code == 1
-    assert "nearly identical to 'gamma1999'" in result.output
+    assert result.stdout == (f"{data_dir / 'references.csv'}:5:15: title and year nearly "
+                             "identical to 'gamma1999' (line 3): the same work twice?\n")
 
 
 def records():

@@ -21,10 +21,11 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import FIXTURES
+from helpers import FIXTURES
 from kb.data import file_rules, loader, schema
 from kb.data.csvfile import CsvFile
 from kb.export import writers
@@ -105,16 +106,11 @@ def files_of_arbitrary_cells(draw) -> tuple[str, bytes]:
     return spec.name, out.getvalue().encode("utf-8", "surrogatepass")
 
 
-@given(mutated_files())
-def test_validating_a_mutated_data_file_never_raises_and_locates_every_problem(case):
-    name, data = case
-    with data_dir_with(name, data) as data_dir:
-        assert_every_problem_is_located(data_dir)
-
-
-@given(files_of_arbitrary_cells())
-def test_validating_arbitrary_cells_never_raises_and_locates_every_problem(case):
-    name, data = case
+@pytest.mark.parametrize("files", [mutated_files, files_of_arbitrary_cells],
+                         ids=["a mutated data file", "arbitrary cells"])
+@given(drawn=st.data())
+def test_validating_never_raises_and_locates_every_problem(files, drawn):
+    name, data = drawn.draw(files(), label="case")
     with data_dir_with(name, data) as data_dir:
         assert_every_problem_is_located(data_dir)
 

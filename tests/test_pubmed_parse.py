@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from helpers import free_port
 from ingest import pubmed
 from ingest.pubmed import RECORD_KEYS, PubmedParseError, parse
 
@@ -526,17 +527,11 @@ def dtd_server():
     server.server_close()
 
 
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_doctype_dtd_urls_are_never_fetched(dtd_server, monkeypatch):
     base, hits = dtd_server
     record = EFETCH.read_bytes().split(b"<PubmedArticleSet>")[1]
     expected = list(parse(EFETCH))
-    urls = [f"http://127.0.0.1:{closed_port()}/x.dtd", f"{base}/pubmed_190101.dtd",
+    urls = [f"http://127.0.0.1:{free_port()}/x.dtd", f"{base}/pubmed_190101.dtd",
             "https://dtd.nlm.nih.gov/ncbi/pubmed/out/pubmed_190101.dtd",
             "http://dtd.nlm.nih.gov/ncbi/pubmed/out/pubmed_190101.dtd"]
     connects = []

@@ -4,7 +4,7 @@ import csv
 
 import pytest
 
-from conftest import DATA
+from helpers import DATA
 from kb.data import loader
 
 SEED_REVIEWS = {"rossi2012", "cavalcoli2017", "cazzato2021", "jagannath2012"}

@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 import pytest
 
-from conftest import HOSTILE_PAGES, FIXTURES, kb_serve
+from helpers import HOSTILE_PAGES, datasette_for, getter
 from kb.web.settings import as_dict as datasette_settings
 
 
@@ -32,14 +32,6 @@ def request(url, method="GET", data=None):
 def sql(url, statement):
     status, _, body = request(f"{url}/kb.json?sql={quote(statement)}&_shape=objects")
     return status, json.loads(body)
-
-
-@pytest.fixture(scope="module")
-def served(tmp_path_factory):
-    """`kb serve` on the minimal fixture; yields (url, the database file)."""
-    db = tmp_path_factory.mktemp("safety") / "kb.db"
-    with kb_serve(db, FIXTURES / "minimal") as url:
-        yield url, db
 
 
 def digest(path):
@@ -116,6 +108,20 @@ def test_the_settings_served_are_ours_and_the_database_immutable(served):
     databases = json.loads(request(url + "/-/databases.json")[2])
     kb = next(d for d in databases if d["name"] == "kb")
     assert kb["is_mutable"] is False
+
+
+def test_the_tests_in_process_client_is_served_as_kb_serve_serves(served):
+    """helpers.datasette_for, which the in-process page tests use, has the settings and
+    the immutable database of the running `kb serve`."""
+    url, db = served
+    get = getter(datasette_for(db))
+    assert get("/-/settings.json").json() == json.loads(request(url + "/-/settings.json")[2])
+    served_db = [{k: d[k] for k in ("name", "path", "is_mutable", "is_memory")}
+                 for d in json.loads(request(url + "/-/databases.json")[2])]
+    in_process = [{k: d[k] for k in ("name", "path", "is_mutable", "is_memory")}
+                  for d in get("/-/databases.json").json()]
+    assert in_process == served_db == [{"name": "kb", "path": str(db), "is_mutable": False,
+                                        "is_memory": False}]
 
 
 def test_every_answer_says_nosniff_and_downloads_forbid_scripts(served):

@@ -32,8 +32,18 @@ SETTINGS = (
 
 
 def as_dict() -> dict[str, str]:
-    """name -> value, as `Datasette(settings=...)` takes them."""
+    """name -> value, as declared (the strings `datasette serve --setting` takes)."""
     return {s.name: s.value for s in SETTINGS}
+
+
+def for_datasette() -> dict[str, object]:
+    """The settings as `Datasette(settings=...)` needs them: converted by `datasette
+    serve`'s own option type ("off" -> False, "50" -> 50), since the constructor keeps
+    what it is given (a string "off" would count as on)."""
+    from datasette.cli import Setting
+
+    return dict(Setting().convert((name, value), None, None)
+                for name, value in as_dict().items())
 
 
 def as_options() -> list[str]:
