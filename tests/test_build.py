@@ -196,3 +196,26 @@ def test_unwritable_target_is_a_clear_error(data_dir, tmp_path, run):
     assert result.exit_code == 1
     assert result.output == (f"kb build: cannot write {tmp_path / 'missing-folder' / 'kb.db'}: "
                              "its folder does not exist; no database was written\n")
+
+
+@pytest.mark.parametrize("error, said", [
+    (sqlite3.DatabaseError("database disk image is malformed"),
+     "database disk image is malformed"),
+    (OSError(5, "Input/output error"), "[Errno 5] Input/output error"),
+])
+@pytest.mark.parametrize("command", [("build",), ("serve",), ("export", "-f", "ris")])
+def test_build_serve_and_export_fail_alike_when_the_build_fails(
+        data_dir, tmp_path, run, monkeypatch, command, error, said):
+    """kb serve and kb export build a stale database through the same helper as kb build,
+    so an error the build meets is reported the same way by all three (exit status 1,
+    one line naming the database) and nothing is served or exported."""
+    db = tmp_path / "kb.db"
+
+    def failing(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(kb.db.build, "build", failing)
+    result = run(command[0], db, *command[1:], "--data", data_dir)
+    assert result.exit_code == 1
+    building = "" if command == ("build",) else f"building {db} from {data_dir}/\n"
+    assert result.output == f"{building}kb build: {db} not built: {said}\n"
