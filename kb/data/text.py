@@ -42,9 +42,10 @@ def split_authors(authors: str | None) -> tuple[list[str], bool]:
 
 
 def first_author(authors: str | None) -> str:
-    """'Rossi RE; Massironi S' -> 'Rossi RE'; '' when no author is known."""
-    names, _ = split_authors(authors)
-    return names[0] if names else ""
+    """'Rossi RE; Massironi S' -> 'Rossi RE'; '' when no author is known (as
+    split_authors(authors)[0][0] gives it, without splitting the whole list)."""
+    first = (authors or "").split(";", 1)[0].strip()
+    return "" if first == ET_AL else first
 
 
 def printed_surname(name: str) -> str:

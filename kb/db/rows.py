@@ -34,7 +34,7 @@ def table_rows(dataset: Dataset, timings: dict | None = None
     source_columns = list(TABLES_BY_NAME["sources"].columns)
     return {
         "vocabulary": typed_rows(dataset["vocabulary.csv"], schema.VOCABULARY),
-        "sources": [tuple(s[c] for c in source_columns) for s in known.sources],
+        "sources": (tuple(s[c] for c in source_columns) for s in known.sources),
         "authors": list(enumerate(known.authors, start=1)),
         "source_authors": known.authorships,
         "citations": typed_rows(dataset["citations.csv"], schema.CITATIONS),
