@@ -15,8 +15,6 @@ import re
 import unicodedata
 from typing import Iterable
 
-from rapidfuzz import process
-
 ET_AL = "et al."   # the last entry of an author list known only in part
 UPPER = "A-ZÀ-ÖØ-Þ"
 NON_WORD = re.compile(r"[\W_]+")
@@ -78,7 +76,11 @@ def with_article(word: str) -> str:
 
 
 def did_you_mean(value: str, allowed: set[str]) -> str:
-    """' (did you mean 'overall-survival'?)' for the allowed value nearest to value, or ''."""
+    """' (did you mean 'overall-survival'?)' for the allowed value nearest to value, or ''.
+    (rapidfuzz is imported here, on the first problem: the exports and the pages use
+    this module's other helpers and need not load it.)"""
+    from rapidfuzz import process
+
     best = process.extractOne(value, sorted(allowed), score_cutoff=70) if allowed else None
     return f" (did you mean {best[0]!r}?)" if best else ""
 
