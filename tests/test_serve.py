@@ -59,7 +59,7 @@ def test_serve_refuses_invalid_data(tmp_path, data_dir):
                              str(data_dir), "--port", str(free_port())], capture_output=True,
                             text=True, timeout=60)
     assert result.returncode == 1
-    missing = ", ".join(f"'{column}'" for column in schema.CLAIMS.columns[1:])
+    missing = ", ".join(f"'{f.name}'" for f in schema.CLAIMS.fields[1:] if not f.may_be_absent)
     assert result.stdout == f"{data_dir / 'claims.csv'}:1:1: missing columns {missing}\n"
     assert not (tmp_path / "kb.db").exists()
 

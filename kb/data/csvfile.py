@@ -161,6 +161,15 @@ class CsvFile:
         self._columns: dict[str, tuple[str, ...]] | None = None
         self._read()
 
+    @classmethod
+    def empty(cls, path: Path, display: str, header: Sequence[str]) -> "CsvFile":
+        """An absent optional file, read as a header and no rows."""
+        f = cls.__new__(cls)
+        f.path, f.display, f.header = Path(path), display, list(header)
+        f.rows, f.line_numbers, f.problems, f._lines = [], [], [], [",".join(header)]
+        f._columns = None
+        return f
+
     # -- locations -----------------------------------------------------------------
 
     def problem(self, line: int, column: int, message: str) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import cross_rules, file_rules, pubmed_cache, schema
+from . import cross_rules, file_rules, pubmed_cache, schema, study_rules
 from .csvfile import CsvFile, Problem, gc_paused
 from .dataset import Dataset
 
@@ -29,7 +29,10 @@ def load(data_dir: Path | str) -> Dataset:
 def _load(data_dir: Path, records: dict[str, dict], cache_problems: list[Problem]) -> Dataset:
     dataset = Dataset(data_dir, pubmed=records, problems=list(cache_problems))
     for spec in schema.FILES:
-        dataset.files[spec.name] = CsvFile(data_dir / spec.name, display(data_dir, spec.name))
+        path, shown_as = data_dir / spec.name, display(data_dir, spec.name)
+        dataset.files[spec.name] = (CsvFile.empty(path, shown_as, spec.columns)
+                                    if spec.optional and not path.exists()
+                                    else CsvFile(path, shown_as))
     usable = {name: file_rules.check_header(dataset[name], schema.FILES_BY_NAME[name])
               for name in dataset.files}
     vocabulary = (file_rules.vocabulary_of(dataset["vocabulary.csv"])
@@ -48,6 +51,9 @@ def _load(data_dir: Path, records: dict[str, dict], cache_problems: list[Problem
         cross_rules.check_cites(dataset)
         cross_rules.check_derived_from(dataset)
         file_rules.check_numbers(dataset["claims.csv"])
+        study_rules.check_intervals(dataset["claims.csv"])
+        study_rules.check_arm_sizes(dataset["claims.csv"])
+        study_rules.check_cohorts(dataset["claims.csv"])
         file_rules.check_years(dataset["references.csv"])
         cross_rules.check_duplicate_works(dataset["references.csv"])
     for csv_file in dataset.files.values():

@@ -26,6 +26,14 @@ NAMES = r"[^;\n]+(; [^;\n]+)*"   # 'Surname Initials; Surname Initials'
 
 MIN_YEAR = 1800
 
+# what a claim's low and high are
+RANGE, CI95, IQR, UNSTATED = "range", "95% CI", "IQR", "unstated"
+INTERVALS = (RANGE, CI95, IQR, UNSTATED)  # unstated: the page does not say
+# the GRADE domains a question's certainty is judged on, and the judgements
+GRADE_DOMAINS = ("risk-of-bias", "inconsistency", "indirectness", "imprecision",
+                 "publication-bias")
+JUDGEMENTS = ("not serious", "serious", "very serious")
+
 
 @dataclass(frozen=True)
 class Field:
@@ -41,6 +49,9 @@ class Field:
     # free text in sentences, which may start with any character; other cells may not
     # start as a spreadsheet formula does (=, +, -, @), unless they are numbers
     prose: bool = False
+    # a column added after files were first written: a file may leave it out of its
+    # header, and then every cell of it is blank (older data folders stay readable)
+    may_be_absent: bool = False
 
 
 @dataclass(frozen=True)
@@ -54,6 +65,9 @@ class DataFile:
     description: str
     # column -> (data file, column) it must name a row of
     references: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # a file added after data folders were first written: when it is absent the data
+    # set has no rows of it
+    optional: bool = False
 
     @property
     def columns(self) -> list[str]:
@@ -150,14 +164,23 @@ CLAIMS = DataFile(
         Field("population", "Who the claim is about (its denominator).", vocabulary="population"),
         Field("intervention", "Treatment, if any.", vocabulary="intervention"),
         Field("comparator", "What the intervention is compared with.", vocabulary="intervention"),
+        Field("arm", "The study group the figure belongs to (e.g. TACE, placebo); blank "
+              "for the whole study.", example="lanreotide", may_be_absent=True),
         Field("outcome", "What is measured.", vocabulary="outcome"),
         Field("timepoint", "When: 'at diagnosis', '5 years', ..."),
         Field("measure", "Kind of number.", vocabulary="measure"),
         Field("value", "Point value.", type="real"),
         Field("low", "Lower end of a range.", type="real"),
         Field("high", "Upper end of a range.", type="real"),
+        Field("interval", "What low and high are: range, 95% CI or IQR, or unstated when "
+              "the page does not say; blank when there are none.", pattern="|".join(INTERVALS), may_be_absent=True),
         Field("unit", "Unit of value/low/high.", vocabulary="unit"),
         Field("n", "Number of patients or cases the figure rests on.", type="integer"),
+        Field("events", "How many of the n had the outcome, when the source prints the "
+              "count beside its percentage.", type="integer", may_be_absent=True),
+        Field("cohort", "A key shared by every claim that reports the same patients (a "
+              "later report of one series, a trial's extension); never pooled twice.",
+              pattern=KEY, example="eltr-transplant", may_be_absent=True),
         Field("derived_from", "Id of the claim in a cited work that this claim restates.",
               pattern=CLAIM_ID),
         VERIFIED_FROM,
@@ -195,5 +218,49 @@ VOCABULARY = DataFile(
     ),
 )
 
-FILES: tuple[DataFile, ...] = (VOCABULARY, REFERENCES, CITATIONS, CLAIMS)
+QUESTIONS = DataFile(
+    name="questions.csv",
+    table="questions",
+    key=("id",),
+    optional=True,
+    description="One row per guideline question, as PICO: the claims that answer it are "
+    "found through the vocabulary (a narrower term answers a broader question).",
+    fields=(
+        Field("id", "Stable question id, e.g. os-5y-resection.", required=True, pattern=KEY,
+              example="os-5y-resection"),
+        Field("question", "The question in our own words.", required=True, prose=True),
+        Field("population", "Who the question is about.", required=True,
+              vocabulary="population"),
+        Field("intervention", "The treatment asked about.", vocabulary="intervention"),
+        Field("comparator", "What it is compared with; blank for a single-arm question.",
+              vocabulary="intervention"),
+        Field("outcome", "What is measured.", required=True, vocabulary="outcome"),
+        Field("timepoint", "When, written as the claims write it ('5 years').",
+              example="5 years"),
+        Field("measure", "The kind of number pooled: proportion, hazard-ratio or "
+              "odds-ratio.", required=True, vocabulary="measure"),
+        Field("notes", "Curator's notes: scope, what is left out.", prose=True),
+    ),
+)
+
+CERTAINTY = DataFile(
+    name="certainty.csv",
+    table="certainty",
+    key=("question_id", "domain"),
+    optional=True,
+    description="GRADE judgements: one row per question and domain, with the reason.",
+    references={"question_id": ("questions.csv", "id")},
+    fields=(
+        Field("question_id", "The question judged.", required=True, pattern=KEY),
+        Field("domain", "The GRADE domain: " + ", ".join(GRADE_DOMAINS) + ".",
+              required=True, pattern="|".join(GRADE_DOMAINS)),
+        Field("judgement", "not serious, serious or very serious.", required=True,
+              pattern="|".join(JUDGEMENTS)),
+        Field("reason", "Why, in our own words.", required=True, prose=True),
+        Field("curator", "Who judged.", required=True),
+    ),
+)
+
+FILES: tuple[DataFile, ...] = (VOCABULARY, REFERENCES, CITATIONS, CLAIMS, QUESTIONS,
+                               CERTAINTY)
 FILES_BY_NAME = {f.name: f for f in FILES}

@@ -43,6 +43,11 @@ def table_rows(dataset: Dataset, timings: dict | None = None
         "pubmed_records": (tuple(record_row(r).values()) for r in dataset.pubmed.values()),
         "claim_trails": found.trails,
         "claim_conflicts": found.conflicts,
+        "questions": typed_rows(dataset["questions.csv"], schema.QUESTIONS),
+        "certainty": typed_rows(dataset["certainty.csv"], schema.CERTAINTY),
+        "claim_flags": found.flags,
+        "syntheses": found.syntheses,
+        "synthesis_studies": found.studies,
     }
 
 

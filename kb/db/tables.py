@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from kb.data.schema import CITATIONS, CLAIMS, REFERENCES, VOCABULARY, DataFile
+from kb.evidence.flags import RULES as FLAG_RULES
+
+from kb.data.schema import (CERTAINTY, CITATIONS, CLAIMS, QUESTIONS, REFERENCES, VOCABULARY,
+                            DataFile)
 
 
 
@@ -142,7 +145,8 @@ TABLES: tuple[Table, ...] = (
         CLAIMS, EVIDENCE_COLUMNS,
         foreign_keys=(("source_key", "sources", "key"), ("derived_from", "claims", "id")),
         indexes=(("source_key",), ("derived_from",)),
-        facets=("outcome", "population", "kind", "trail", "numbers_in_source"),
+        facets=("outcome", "population", "intervention", "kind", "trail",
+                "numbers_in_source"),
         fts=("statement", "population", "intervention", "outcome", "timepoint", "locator",
              "notes"),
         label_column="statement",
@@ -241,6 +245,86 @@ TABLES = TABLES + (
             "figure_a": "claim_a's figure as a reader writes it.",
             "figure_b": "claim_b's figure as a reader writes it.",
             "explanation": "The two figures, their works and why they are set apart.",
+        },
+    ),
+)
+
+TABLES = TABLES + (
+    _curated(QUESTIONS, facets=("outcome", "intervention", "measure"),
+             fts=("question", "population", "intervention", "outcome", "notes"),
+             label_column="question"),
+    _curated(CERTAINTY, facets=("domain", "judgement"),
+             foreign_keys=(("question_id", "questions", "id"),)),
+    Table(
+        name="claim_flags",
+        description="Plausibility checks: figures to re-read before trusting or pooling "
+        "them (kb/evidence/flags.py). Claims found together share a flag number; a note "
+        "is said for the record (restatements that agree).",
+        columns={"flag": int, "claim_id": str, "rule": str, "level": str, "message": str},
+        pk=("flag", "claim_id"),
+        foreign_keys=(("claim_id", "claims", "id"),),
+        facets=("rule", "level"),
+        column_descriptions={
+            "flag": "The finding's number; the claims it is about share it.",
+            "claim_id": "A claim the finding is about.",
+            "rule": "Which check: " + ", ".join(FLAG_RULES) + ".",
+            "level": "flag (re-read the figure) or note (for the record).",
+            "message": "What was found, with the figures.",
+        },
+    ),
+    Table(
+        name="syntheses",
+        description="Each guideline question's pooled answer: random-effects pooling of "
+        "its primary studies (kb/evidence/pooling.py), with heterogeneity and the GRADE "
+        "certainty from certainty.csv.",
+        columns={"question_id": str, "outcome": str, "timepoint": str, "measure": str,
+                 "method": str, "k": int, "n_total": int, "estimate": float,
+                 "ci_low": float, "ci_high": float, "pi_low": float, "pi_high": float,
+                 "tau2": float, "i2": float, "q": float, "q_p": float, "unit": str,
+                 "design": str, "certainty": str},
+        pk="question_id",
+        foreign_keys=(("question_id", "questions", "id"),),
+        facets=("outcome", "certainty", "design"),
+        column_descriptions={
+            "method": "How the studies were pooled; 'single study' or 'no poolable study' "
+            "when there is nothing to pool.",
+            "k": "Studies pooled.",
+            "n_total": "Patients in the pooled studies.",
+            "estimate": "Pooled estimate: percent for proportions, the ratio for ratios.",
+            "ci_low": "Lower end of the pooled estimate's 95% CI.",
+            "ci_high": "Upper end of the pooled estimate's 95% CI.",
+            "pi_low": "Lower end of the 95% prediction interval (t with k-2 degrees of "
+            "freedom, Higgins 2009); blank when k < 3.",
+            "pi_high": "Upper end of the 95% prediction interval.",
+            "tau2": "Between-study variance, DerSimonian-Laird, truncated at 0.",
+            "i2": "I² from Cochran's Q, percent.",
+            "q": "Cochran's Q.",
+            "q_p": "p-value of Q (chi-squared, k-1 degrees of freedom).",
+            "unit": "% for proportions, ratio for ratios.",
+            "design": "randomized, observational or mixed: where GRADE starts.",
+            "certainty": "GRADE certainty: high, moderate, low or very low.",
+        },
+    ),
+    Table(
+        name="synthesis_studies",
+        description="Every claim that answers a question, pooled or not; each one left "
+        "out says why.",
+        columns={"question_id": str, "claim_id": str, "source_key": str, "included": int,
+                 "reason": str, "weight": float, "n": int, "events": int,
+                 "estimate": float, "ci_low": float, "ci_high": float},
+        pk=("question_id", "claim_id"),
+        foreign_keys=(("question_id", "questions", "id"), ("claim_id", "claims", "id"),
+                      ("source_key", "sources", "key")),
+        facets=("question_id", "included"),
+        column_descriptions={
+            "included": "1 when pooled, 0 when left out.",
+            "reason": "Why it is left out.",
+            "weight": "Its share of the pooled estimate's weight, percent.",
+            "events": "Patients with the outcome: as printed, else value / 100 x n "
+            "rounded.",
+            "estimate": "The study's figure (percent or ratio).",
+            "ci_low": "Its 95% CI: Clopper-Pearson for a share, as printed for a ratio.",
+            "ci_high": "Upper end of its 95% CI.",
         },
     ),
 )

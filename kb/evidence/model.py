@@ -28,6 +28,8 @@ class Work:
     label: str
     identified: bool
     text_numbers: set[str] | None  # numbers of the cached title + abstract; None: none
+    authors: tuple[str, ...] = ()   # as printed, 'Surname Initials'
+    year: int | None = None
 
 
 @dataclass(slots=True, eq=False)  # compared and hashed by identity: one per claim
@@ -47,6 +49,10 @@ class Claim:
     unit: str
     n: str
     derived_from: str
+    arm: str = ""
+    interval: str = ""
+    cohort: str = ""
+    events: str = ""
     cites: list[tuple[int, str]] = field(default_factory=list)  # (ref number, cited key)
     figure: str | None = None  # the figure as shown, worked out once
 
@@ -66,13 +72,15 @@ class Claim:
 
 
 def work(key: str, pub_type: str, label: str, pmid: str | None, doi: str | None,
-         title: str | None, year, abstract: str | None) -> Work:
+         title: str | None, year, abstract: str | None,
+         authors: tuple[str, ...] = ()) -> Work:
     """A work as the trails see it; identified when it can be found by someone else."""
     identified = pub_type != "unknown" and bool(pmid or doi or (title and year))
     text = None
     if abstract:
         text = numbers.numbers_in(f"{title or ''}\n{abstract}")
-    return Work(key, pub_type, label, identified, text)
+    return Work(key, pub_type, label, identified, text, tuple(authors),
+                int(year) if year not in (None, "") else None)
 
 
 class Hop(NamedTuple):
@@ -120,8 +128,79 @@ class ClaimEvidence(NamedTuple):
     conflicts: int
 
 
+class Flag(NamedTuple):
+    """A plausibility check's finding about one claim: a row of claim_flags. Claims
+    found together share the flag's number."""
+
+    flag: int
+    claim_id: str
+    rule: str
+    level: str      # FLAG (a figure to re-read) or NOTE (said for the record)
+    message: str
+
+
+FLAG, NOTE = "flag", "note"
+
+
+@dataclass(frozen=True)
+class Question:
+    """A guideline question as PICO (a questions.csv row)."""
+
+    id: str
+    question: str
+    population: str
+    intervention: str
+    comparator: str
+    outcome: str
+    timepoint: str
+    measure: str
+
+
+class Synthesis(NamedTuple):
+    """A question's pooled answer: a row of syntheses."""
+
+    question_id: str
+    outcome: str
+    timepoint: str | None
+    measure: str
+    method: str
+    k: int
+    n_total: int | None
+    estimate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    pi_low: float | None
+    pi_high: float | None
+    tau2: float | None
+    i2: float | None
+    q: float | None
+    q_p: float | None
+    unit: str | None
+    design: str | None       # randomized, observational, or mixed
+    certainty: str | None    # high, moderate, low, very low
+
+
+class SynthesisStudy(NamedTuple):
+    """A claim considered for a question: a row of synthesis_studies."""
+
+    question_id: str
+    claim_id: str
+    source_key: str
+    included: int
+    reason: str | None
+    weight: float | None     # percent of the pooled estimate's weight
+    n: int | None
+    events: int | None
+    estimate: float | None
+    ci_low: float | None
+    ci_high: float | None
+
+
 @dataclass
 class Evidence:
     claims: dict[str, ClaimEvidence]   # by claim id
     trails: list[Hop]
     conflicts: list[Conflict]
+    flags: list[Flag] = field(default_factory=list)
+    syntheses: list[Synthesis] = field(default_factory=list)
+    studies: list[SynthesisStudy] = field(default_factory=list)

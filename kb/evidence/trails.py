@@ -92,7 +92,7 @@ def _hop(head: tuple, claim: Claim, cited_key: str | None, by_id: dict[str, Clai
         if not (claim.quantitative and restated.quantitative):
             return Hop(*head, cited_key, cited.pub_type, restated.id, NOT_CHECKED,
                        f"restates {restated.id}; no figures to compare"), restated
-        if _same_figures(claim, restated):
+        if same_figures(claim, restated):
             return Hop(*head, cited_key, cited.pub_type, restated.id, MATCHES,
                        f"{restated.id} gives {restated.shown()}"), restated
         return Hop(*head, cited_key, cited.pub_type, restated.id, DIFFERS,
@@ -114,7 +114,7 @@ def _hop(head: tuple, claim: Claim, cited_key: str | None, by_id: dict[str, Clai
     return Hop(*head, cited_key, cited.pub_type, None, NOT_CHECKED, why), None
 
 
-def _same_figures(claim: Claim, source: Claim) -> bool:
+def same_figures(claim: Claim, source: Claim) -> bool:
     if claim.unit != source.unit:
         return False
     for mine, theirs in ((claim.value, source.value), (claim.low, source.low),

@@ -1,0 +1,281 @@
+"""A question's answer: the claims that answer it, which of them are pooled and why the
+others are not, the pooled estimate (kb/evidence/pooling.py) and its GRADE certainty.
+
+A claim answers a question when its population, intervention, comparator and outcome
+are the question's terms or narrower ones (the vocabulary's `broader`). Of those:
+- only primary studies are pooled: a review or meta-analysis has pooled already, and a
+  review's restatement of a primary figure counts once, as that primary's claim;
+- one report per cohort, the one with the largest n; one figure per study and arm;
+- only a point value with its n (a proportion) or with its 95% CI (a ratio), at the
+  question's timepoint; medians and ranges are listed, never pooled.
+Two primary studies of one author group (two or more authors shared) without a cohort
+key, with an n within 10 % or published the same year, are flagged as a suspected
+overlap, never merged silently.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from itertools import combinations
+from typing import Iterable, Iterator
+
+from kb.data.schema import CI95, SECONDARY_PUB_TYPES
+from kb.data.text import surname
+
+from . import grade, pooling
+from .model import FLAG, Claim, Question, Synthesis, SynthesisStudy, Work
+
+RATIOS = frozenset({"hazard-ratio", "odds-ratio"})
+POOLED_ELSEWHERE = SECONDARY_PUB_TYPES | {"meta-analysis"}
+RANDOMIZED = frozenset({"rct"})
+OVERLAP = "suspected overlap"
+NO_STUDY, ONE_STUDY = "no poolable study", "single study"
+METHODS = {"proportion": "random effects (DerSimonian-Laird), logit proportions",
+           "ratio": "random effects (DerSimonian-Laird), log ratios"}
+
+
+def within(term: str, wider: str, broader: dict[str, str]) -> bool:
+    """Is term the wider term, or narrower than it through the broader chain?"""
+    seen = set()
+    while term and term not in seen:
+        if term == wider:
+            return True
+        seen.add(term)
+        term = broader.get(term, "")
+    return False
+
+
+def answers(claim: Claim, question: Question, broader: dict[str, dict[str, str]]) -> bool:
+    """Does the claim speak to the question's population, intervention, comparator and
+    outcome? (Its timepoint and measure decide whether it is pooled.)"""
+    def fits(value: str, wanted: str, field: str) -> bool:
+        return not wanted or within(value, wanted, broader.get(field, {}))
+
+    return (claim.kind == "quantitative" and bool(claim.outcome)
+            and fits(claim.outcome, question.outcome, "outcome")
+            and fits(claim.population, question.population, "population")
+            and fits(claim.intervention, question.intervention, "intervention")
+            and fits(claim.comparator, question.comparator, "intervention"))
+
+
+def synthesise(questions: Iterable[Question], claims: list[Claim], works: dict[str, Work],
+               broader: dict[str, dict[str, str]], judgements: dict[str, dict[str, str]]
+               ) -> tuple[list[Synthesis], list[SynthesisStudy], list[tuple]]:
+    """Each question's synthesis and studies, and the overlap findings (level, rule,
+    message, claim ids) for kb/evidence/flags.py to number."""
+    syntheses, studies, overlaps = [], [], []
+    by_id = {c.id: c for c in claims}
+    candidates_of: dict[str, list[Claim]] = defaultdict(list)
+    for question in questions:
+        candidates_of[question.id] = [c for c in claims if answers(c, question, broader)]
+        rows, included = _choose(question, candidates_of[question.id], by_id, works)
+        synthesis, weights = _pooled(question, included, works,
+                                     judgements.get(question.id, {}))
+        syntheses.append(synthesis)
+        studies.extend(row._replace(weight=weights.get(row.claim_id)) for row in rows)
+        overlaps.extend(_overlaps(question, included, works))
+    return syntheses, studies, overlaps
+
+
+def _choose(question: Question, candidates: list[Claim], by_id: dict[str, Claim],
+            works: dict[str, Work]) -> tuple[list[SynthesisStudy], list[tuple]]:
+    """Every candidate with whether it is pooled (or why not), and the pooled ones as
+    (claim, events or None, effect)."""
+    reasons: dict[str, str] = {}
+    usable: list[Claim] = []
+    for claim in candidates:
+        reason = _why_not(question, claim, by_id, works)
+        if reason:
+            reasons[claim.id] = reason
+        else:
+            usable.append(claim)
+    for claim, kept in _one_per_cohort_and_arm(usable):
+        reasons[claim.id] = kept
+    rows, included = [], []
+    for claim in candidates:
+        n, events = _whole(claim.n), _events(claim)
+        if claim.id in reasons:
+            rows.append(SynthesisStudy(question.id, claim.id, claim.source_key, 0,
+                                       reasons[claim.id], None, n, events, *_own(claim)))
+            continue
+        effect, shown = _effect(question, claim)
+        rows.append(SynthesisStudy(question.id, claim.id, claim.source_key, 1, None, None,
+                                   n, events, *shown))
+        included.append((claim, effect))
+    return rows, included
+
+
+def _why_not(question: Question, claim: Claim, by_id: dict[str, Claim],
+             works: dict[str, Work]) -> str | None:
+    work = works.get(claim.source_key)
+    if work is not None and work.pub_type in POOLED_ELSEWHERE:
+        if claim.derived_from and claim.derived_from in by_id:
+            return f"restates {claim.derived_from}: counted once, as that primary's claim"
+        return f"stated by a {work.pub_type}: pooled or summarised already, not primary data"
+    if question.timepoint and claim.timepoint != question.timepoint:
+        return f"timepoint {claim.timepoint or 'not stated'}, not {question.timepoint}"
+    if claim.measure != question.measure:
+        if claim.measure in ("median", "mean"):
+            return f"a {claim.measure}: listed, not pooled"
+        return f"measure {claim.measure}, not {question.measure}"
+    if not claim.value:
+        return "a range without a point value: listed, not pooled"
+    if question.measure in RATIOS:
+        if claim.interval != CI95 or not (claim.low and claim.high):
+            return "no 95% CI to weigh it by"
+        if min(float(claim.value), float(claim.low)) <= 0:
+            return "a ratio of 0 or less cannot be pooled on the log scale"
+        return None
+    if claim.unit != "%":
+        return f"unit {claim.unit}, not %"
+    if not claim.n:
+        return "no n: its weight is unknown"
+    return None
+
+
+def _one_per_cohort_and_arm(claims: list[Claim]) -> Iterator[tuple[Claim, str]]:
+    """The claims to leave out, and why: all but the largest report of a cohort, all but
+    one figure of a study's arm, and a study's whole-group figure when its arms are
+    pooled."""
+    def size(c: Claim) -> int:
+        return _whole(c.n) or 0
+
+    left_out: set[str] = set()
+    by_cohort: dict[str, list[Claim]] = defaultdict(list)
+    for c in claims:
+        if c.cohort:
+            by_cohort[c.cohort].append(c)
+    for cohort, reports in by_cohort.items():
+        kept = max(reports, key=size)
+        for c in reports:
+            if c is not kept:
+                left_out.add(c.id)
+                yield c, f"same cohort as {kept.id} ({cohort}), which has the largest n"
+    by_study: dict[str, list[Claim]] = defaultdict(list)
+    for c in claims:
+        if c.id not in left_out:
+            by_study[c.source_key].append(c)
+    for source, figures in by_study.items():
+        arms = {c.arm for c in figures if c.arm}
+        by_arm: dict[str, list[Claim]] = defaultdict(list)
+        for c in figures:
+            if arms and not c.arm:
+                yield c, f"the whole study's figure: its arms ({', '.join(sorted(arms))}) " \
+                         "are pooled instead"
+            else:
+                by_arm[c.arm].append(c)
+        for arm, same in by_arm.items():
+            kept = max(same, key=size)
+            for c in same:
+                if c is not kept:
+                    yield c, f"another figure of the same study{' arm' if arm else ''}: " \
+                             f"{kept.id} is pooled"
+
+
+def _effect(question: Question, claim: Claim):
+    """The claim on the pooling scale, and its estimate and 95% CI as shown (percent
+    for a share, by Clopper-Pearson; the ratio and its own CI)."""
+    if question.measure in RATIOS:
+        ratio, low, high = float(claim.value), float(claim.low), float(claim.high)
+        return pooling.log_ratio_effect(ratio, low, high), (ratio, low, high)
+    events, n = _events(claim), _whole(claim.n)
+    low, high = pooling.exact_interval(events, n)
+    return pooling.logit_effect(events, n), (float(claim.value), low * 100, high * 100)
+
+
+def _own(claim: Claim) -> tuple:
+    return (float(claim.value) if claim.value else None,
+            float(claim.low) if claim.low else None,
+            float(claim.high) if claim.high else None)
+
+
+def _events(claim: Claim) -> int | None:
+    """Printed events, else round(value / 100 x n) for a share."""
+    printed = _whole(claim.events)
+    if printed is not None:
+        return printed
+    n = _whole(claim.n)
+    if claim.unit == "%" and claim.value and n is not None:
+        return round(float(claim.value) / 100 * n)
+    return None
+
+
+def _pooled(question: Question, included: list[tuple], works: dict[str, Work],
+            judgements: dict[str, str]) -> tuple[Synthesis, dict[str, float]]:
+    k = len(included)
+    ratio = question.measure in RATIOS
+    sizes = [_whole(c.n) for c, _ in included]
+    n_total = sum(s for s in sizes if s) if any(sizes) else None
+    designs = {works[c.source_key].pub_type in RANDOMIZED if c.source_key in works
+               else False for c, _ in included}
+    design = (None if not designs else "randomized" if designs == {True}
+              else "observational" if designs == {False} else "mixed")
+    certainty = grade.rate(design, judgements) if k else None
+    head = (question.id, question.outcome, question.timepoint or None, question.measure)
+    unit = "ratio" if ratio else "%"
+    if k == 0:
+        return Synthesis(*head, NO_STUDY, 0, None, *(None,) * 8, unit, None, None), {}
+    back = "exp" if ratio else "expit"
+    scale = 1 if ratio else 100
+    if k == 1:
+        claim, effect = included[0]
+        estimate, low, high = pooling.natural(effect, back)
+        return Synthesis(*head, ONE_STUDY, 1, n_total, estimate * scale, low * scale,
+                         high * scale, None, None, None, None, None, None, unit, design,
+                         certainty), {claim.id: 100.0}
+    result = pooling.pool([effect for _, effect in included], back)
+    pi = ((result.pi_low * scale, result.pi_high * scale) if result.pi_low is not None
+          else (None, None))
+    return (Synthesis(*head, METHODS["ratio" if ratio else "proportion"], k, n_total,
+                      result.estimate * scale, result.ci_low * scale,
+                      result.ci_high * scale, *pi, result.tau2, result.i2, result.q,
+                      result.q_p, unit, design, certainty),
+            {c.id: w for (c, _), w in zip(included, result.weights)})
+
+
+def _overlaps(question: Question, included: list[tuple], works: dict[str, Work]
+              ) -> Iterator[tuple]:
+    for (a, _), (b, _) in combinations(included, 2):
+        if a.source_key == b.source_key or (a.cohort and a.cohort == b.cohort):
+            continue
+        wa, wb = works.get(a.source_key), works.get(b.source_key)
+        if wa is None or wb is None:
+            continue
+        shared = _surnames(wa.authors) & _surnames(wb.authors)
+        if len(shared) < 2:
+            continue
+        na, nb = _whole(a.n), _whole(b.n)
+        close = na and nb and abs(na - nb) <= 0.1 * max(na, nb)
+        same_year = wa.year is not None and wa.year == wb.year
+        if close or same_year:
+            why = (f"n {na} and {nb}" if close else f"both published in {wa.year}")
+            yield (FLAG, OVERLAP, f"{question.id}: {a.source_key} and {b.source_key} share "
+                   f"{len(shared)} authors ({', '.join(sorted(shared))}) and {why}: the "
+                   "same patients reported twice? Give them one cohort key if so",
+                   (a.id, b.id))
+
+
+def _surnames(authors: tuple[str, ...]) -> set[str]:
+    return {surname(name) for name in authors}
+
+
+def _whole(text: str) -> int | None:
+    try:
+        number = float(text) if text else None
+    except ValueError:
+        return None
+    return int(number) if number is not None and number.is_integer() else None
+
+
+def shown_estimate(row: Synthesis) -> str:
+    """'62.1 % (95% CI 55.0–68.7; PI 40.2–80.1)'"""
+    if row.estimate is None:
+        return ""
+    unit = " %" if row.unit == "%" else ""
+    digits = 2 if row.unit == "ratio" else 1
+    text = f"{row.estimate:.{digits}f}{unit} (95% CI {row.ci_low:.{digits}f}–" \
+           f"{row.ci_high:.{digits}f}"
+    if row.pi_low is not None:
+        text += f"; PI {row.pi_low:.{digits}f}–{row.pi_high:.{digits}f}"
+    return text + ")"
+
