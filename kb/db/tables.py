@@ -309,7 +309,8 @@ TABLES = TABLES + (
         name="synthesis_studies",
         description="Every claim that answers a question, pooled or not; each one left "
         "out says why.",
-        columns={"question_id": str, "claim_id": str, "source_key": str, "included": int,
+        columns={"question_id": str, "claim_id": str, "source_key": str, "study_key": str,
+                 "included": int,
                  "reason": str, "weight": float, "n": int, "events": int,
                  "estimate": float, "ci_low": float, "ci_high": float},
         pk=("question_id", "claim_id"),
@@ -317,6 +318,9 @@ TABLES = TABLES + (
                       ("source_key", "sources", "key")),
         facets=("question_id", "included"),
         column_descriptions={
+            "source_key": "The work stating the figure.",
+            "study_key": "The primary study it is a figure of: the source, or the one work "
+            "a review's table row cites (review#N while that entry is not known).",
             "included": "1 when pooled, 0 when left out.",
             "reason": "Why it is left out.",
             "weight": "Its share of the pooled estimate's weight, percent.",

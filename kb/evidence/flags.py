@@ -13,9 +13,9 @@ from collections import defaultdict
 from itertools import combinations
 from typing import Iterable, Iterator
 
-from kb.data.schema import CI95, SECONDARY_PUB_TYPES
+from kb.data.schema import CI95
 
-from .model import FLAG, NOTE, Claim, Flag, Work
+from .model import FLAG, NOTE, Claim, Flag, Work, study_of
 from .numbers import plain_number
 from .trails import same_figures
 
@@ -71,7 +71,8 @@ def _direction(claims: list[Claim], works) -> Iterator[tuple]:
     for c in claims:
         if (c.outcome in SURVIVAL or c.outcome in CUMULATIVE) and c.measure == "proportion" \
                 and c.value and years(c.timepoint) is not None:
-            key = (c.source_key, c.arm, c.population, c.outcome, c.intervention, c.comparator)
+            key = (study_of(c, works), c.arm, c.population, c.outcome, c.intervention,
+                   c.comparator)
             groups[key].append((years(c.timepoint), float(c.value), c))
     for (source, arm, _, outcome, _, _), points in groups.items():
         points.sort(key=lambda p: p[0])
@@ -192,5 +193,3 @@ RULE_FUNCTIONS = (_direction, _arms, _count_above_n, _denominator, _outside_inte
                   _restatements)
 
 
-def is_secondary(work: Work | None) -> bool:
-    return work is not None and work.pub_type in SECONDARY_PUB_TYPES

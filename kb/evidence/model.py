@@ -8,7 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from kb.data.schema import SECONDARY_PUB_TYPES
+
 from . import numbers
+
+# works whose figures are pooled or summarised from others: not primary data to pool
+POOLED_ELSEWHERE = SECONDARY_PUB_TYPES | {"meta-analysis"}
 
 # statuses of a hop, and of a claim's trail as a whole
 UNVERIFIED, MATCHES, DIFFERS = "unverified", "matches", "differs"
@@ -81,6 +86,17 @@ def work(key: str, pub_type: str, label: str, pmid: str | None, doi: str | None,
         text = numbers.numbers_in(f"{title or ''}\n{abstract}")
     return Work(key, pub_type, label, identified, text, tuple(authors),
                 int(year) if year not in (None, "") else None)
+
+
+def study_of(claim: Claim, works: dict[str, Work]) -> str:
+    """The primary study a figure belongs to: its source, or for a review's figure that
+    cites one reference (a review table's row), the cited work ('review#N' while the
+    entry is not known)."""
+    work = works.get(claim.source_key)
+    if work is not None and work.pub_type in POOLED_ELSEWHERE and len(claim.cites) == 1:
+        number, cited = claim.cites[0]
+        return cited or f"{claim.source_key}#{number}"
+    return claim.source_key
 
 
 class Hop(NamedTuple):
@@ -186,6 +202,7 @@ class SynthesisStudy(NamedTuple):
     question_id: str
     claim_id: str
     source_key: str
+    study_key: str           # the primary study: the source, or the work a review cites
     included: int
     reason: str | None
     weight: float | None     # percent of the pooled estimate's weight

@@ -4,7 +4,9 @@ others are not, the pooled estimate (kb/evidence/pooling.py) and its GRADE certa
 A claim answers a question when its population, intervention, comparator and outcome
 are the question's terms or narrower ones (the vocabulary's `broader`). Of those:
 - only primary studies are pooled: a review or meta-analysis has pooled already, and a
-  review's restatement of a primary figure counts once, as that primary's claim;
+  review's restatement of a primary figure counts once, as that primary's claim; a
+  review's figure citing one reference and restating no curated claim (a review table's
+  row) stands for that one primary study, until the primary's own figure is curated;
 - one report per cohort, the one with the largest n; one figure per study and arm;
 - only a point value with its n (a proportion) or with its 95% CI (a ratio), at the
   question's timepoint; medians and ranges are listed, never pooled.
@@ -19,14 +21,14 @@ from collections import defaultdict
 from itertools import combinations
 from typing import Iterable, Iterator
 
-from kb.data.schema import CI95, SECONDARY_PUB_TYPES
+from kb.data.schema import CI95
 from kb.data.text import surname
 
 from . import grade, pooling
-from .model import FLAG, Claim, Question, Synthesis, SynthesisStudy, Work
+from .model import (FLAG, POOLED_ELSEWHERE, Claim, Question, Synthesis, SynthesisStudy,
+                    Work, study_of)
 
 RATIOS = frozenset({"hazard-ratio", "odds-ratio"})
-POOLED_ELSEWHERE = SECONDARY_PUB_TYPES | {"meta-analysis"}
 RANDOMIZED = frozenset({"rct"})
 OVERLAP = "suspected overlap"
 NO_STUDY, ONE_STUDY = "no poolable study", "single study"
@@ -83,35 +85,42 @@ def _choose(question: Question, candidates: list[Claim], by_id: dict[str, Claim]
     (claim, events or None, effect)."""
     reasons: dict[str, str] = {}
     usable: list[Claim] = []
+    answering = {c.id for c in candidates}
     for claim in candidates:
-        reason = _why_not(question, claim, by_id, works)
+        reason = _why_not(question, claim, by_id, works, answering)
         if reason:
             reasons[claim.id] = reason
         else:
             usable.append(claim)
-    for claim, kept in _one_per_cohort_and_arm(usable):
+    for claim, kept in _one_per_cohort_and_arm(usable, works):
         reasons[claim.id] = kept
     rows, included = [], []
     for claim in candidates:
         n, events = _whole(claim.n), _events(claim)
         if claim.id in reasons:
-            rows.append(SynthesisStudy(question.id, claim.id, claim.source_key, 0,
-                                       reasons[claim.id], None, n, events, *_own(claim)))
+            rows.append(SynthesisStudy(question.id, claim.id, claim.source_key,
+                                       study_of(claim, works), 0, reasons[claim.id], None,
+                                       n, events, *_own(claim)))
             continue
         effect, shown = _effect(question, claim)
-        rows.append(SynthesisStudy(question.id, claim.id, claim.source_key, 1, None, None,
-                                   n, events, *shown))
+        rows.append(SynthesisStudy(question.id, claim.id, claim.source_key,
+                                   study_of(claim, works), 1, None, None, n, events, *shown))
         included.append((claim, effect))
     return rows, included
 
 
 def _why_not(question: Question, claim: Claim, by_id: dict[str, Claim],
-             works: dict[str, Work]) -> str | None:
+             works: dict[str, Work], answering: set[str]) -> str | None:
     work = works.get(claim.source_key)
     if work is not None and work.pub_type in POOLED_ELSEWHERE:
         if claim.derived_from and claim.derived_from in by_id:
-            return f"restates {claim.derived_from}: counted once, as that primary's claim"
-        return f"stated by a {work.pub_type}: pooled or summarised already, not primary data"
+            if claim.derived_from in answering:
+                return f"restates {claim.derived_from}: counted once, as that primary's claim"
+            return (f"restates {claim.derived_from}, which does not answer this question "
+                    "as curated: the review's figure does not stand in for it")
+        if len(claim.cites) != 1:
+            return (f"stated by a {work.pub_type} citing {len(claim.cites) or 'no'} "
+                    "references: pooled or summarised already, not one study's figure")
     if question.timepoint and claim.timepoint != question.timepoint:
         return f"timepoint {claim.timepoint or 'not stated'}, not {question.timepoint}"
     if claim.measure != question.measure:
@@ -133,12 +142,14 @@ def _why_not(question: Question, claim: Claim, by_id: dict[str, Claim],
     return None
 
 
-def _one_per_cohort_and_arm(claims: list[Claim]) -> Iterator[tuple[Claim, str]]:
+def _one_per_cohort_and_arm(claims: list[Claim], works: dict[str, Work]
+                            ) -> Iterator[tuple[Claim, str]]:
     """The claims to leave out, and why: all but the largest report of a cohort, all but
     one figure of a study's arm, and a study's whole-group figure when its arms are
     pooled."""
-    def size(c: Claim) -> int:
-        return _whole(c.n) or 0
+    def size(c: Claim) -> tuple[int, bool]:
+        """The larger n first; of equal n, the study's own report before a review's."""
+        return _whole(c.n) or 0, study_of(c, works) == c.source_key
 
     left_out: set[str] = set()
     by_cohort: dict[str, list[Claim]] = defaultdict(list)
@@ -154,7 +165,7 @@ def _one_per_cohort_and_arm(claims: list[Claim]) -> Iterator[tuple[Claim, str]]:
     by_study: dict[str, list[Claim]] = defaultdict(list)
     for c in claims:
         if c.id not in left_out:
-            by_study[c.source_key].append(c)
+            by_study[study_of(c, works)].append(c)
     for source, figures in by_study.items():
         arms = {c.arm for c in figures if c.arm}
         by_arm: dict[str, list[Claim]] = defaultdict(list)
@@ -206,8 +217,8 @@ def _pooled(question: Question, included: list[tuple], works: dict[str, Work],
     ratio = question.measure in RATIOS
     sizes = [_whole(c.n) for c, _ in included]
     n_total = sum(s for s in sizes if s) if any(sizes) else None
-    designs = {works[c.source_key].pub_type in RANDOMIZED if c.source_key in works
-               else False for c, _ in included}
+    designs = {works[key].pub_type in RANDOMIZED if key in works else False
+               for key in (study_of(c, works) for c, _ in included)}
     design = (None if not designs else "randomized" if designs == {True}
               else "observational" if designs == {False} else "mixed")
     certainty = grade.rate(design, judgements) if k else None
@@ -236,9 +247,10 @@ def _pooled(question: Question, included: list[tuple], works: dict[str, Work],
 def _overlaps(question: Question, included: list[tuple], works: dict[str, Work]
               ) -> Iterator[tuple]:
     for (a, _), (b, _) in combinations(included, 2):
-        if a.source_key == b.source_key or (a.cohort and a.cohort == b.cohort):
+        key_a, key_b = study_of(a, works), study_of(b, works)
+        if key_a == key_b or (a.cohort and a.cohort == b.cohort):
             continue
-        wa, wb = works.get(a.source_key), works.get(b.source_key)
+        wa, wb = works.get(key_a), works.get(key_b)
         if wa is None or wb is None:
             continue
         shared = _surnames(wa.authors) & _surnames(wb.authors)
@@ -249,7 +261,7 @@ def _overlaps(question: Question, included: list[tuple], works: dict[str, Work]
         same_year = wa.year is not None and wa.year == wb.year
         if close or same_year:
             why = (f"n {na} and {nb}" if close else f"both published in {wa.year}")
-            yield (FLAG, OVERLAP, f"{question.id}: {a.source_key} and {b.source_key} share "
+            yield (FLAG, OVERLAP, f"{question.id}: {key_a} and {key_b} share "
                    f"{len(shared)} authors ({', '.join(sorted(shared))}) and {why}: the "
                    "same patients reported twice? Give them one cohort key if so",
                    (a.id, b.id))
