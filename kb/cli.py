@@ -266,9 +266,14 @@ def resolve(data_dir, output):
 @click.option("-f", "--format", "fmt", required=True, type=click.Choice(formats.ALL_FORMATS),
               help="BibTeX, RIS, CSL-JSON, a formatted Vancouver or AMA list, or an "
               "evidence table.")
-@click.option("--as", "output", type=click.Choice(["text", "markdown", "html", "csv"]),
+@click.option("--as", "output", type=click.Choice(["text", "markdown", "html", "csv",
+                                                  "docx"]),
               help="For vancouver/ama: text (default), markdown or html. For "
-              "evidence-table: markdown (default), csv or html.")
+              "evidence-table: markdown (default), csv or html. For sof: markdown "
+              "(default), html, csv or docx.")
+@click.option("--question", "question_ids", multiple=True, metavar="ID",
+              help="For sof: these guideline questions (repeat, or comma-separated); "
+              "every question when left out.")
 @click.option("--reference-list", "review", metavar="KEY",
               help="The works a review's reference list names, numbered as it numbers them.")
 @click.option("--source", "source_keys", multiple=True, metavar="KEY",
@@ -282,15 +287,21 @@ def resolve(data_dir, output):
               "\"population = 'pancreatic-nen'\".")
 @click.option("-o", "--output-file", "output_file", type=click.Path(dir_okay=False,
               path_type=Path), help="Write here (atomically) instead of to standard output.")
-def export(db, data_dir, fmt, output, review, source_keys, claim_ids, outcome, where,
-           output_file):
+def export(db, data_dir, fmt, output, question_ids, review, source_keys, claim_ids, outcome,
+           where, output_file):
     """Export references: every source, a review's list, or the works behind claims.
 
     With no selection, bibtex/ris/csl-json/vancouver/ama export every source and
     evidence-table takes every claim. Builds DB first when the data files are newer.
 
     Example: kb export --format vancouver --as markdown --outcome overall-survival
+
+    sof writes a GRADE summary-of-findings table of guideline questions (--question).
     """
+    if fmt == "sof" or question_ids:
+        return _export_sof(db, data_dir, fmt, output, split_list(question_ids),
+                           bool(review or source_keys or claim_ids or outcome or where),
+                           output_file)
     claims_asked = bool(claim_ids or outcome or where)
     if sum([bool(review), bool(source_keys), claims_asked]) > 1:
         raise click.UsageError("choose one selection: --reference-list, --source, or "
@@ -322,6 +333,31 @@ def export(db, data_dir, fmt, output, review, source_keys, claim_ids, outcome, w
     except CannotWrite as e:
         _fail("export", f"cannot write {e.filename}: {e.strerror}; nothing was written")
     click.echo(f"wrote {len(selection.entries)} references to {output_file}", err=True)
+
+
+def _export_sof(db, data_dir, fmt, output, question_ids, other_selection, output_file):
+    """kb export -f sof: the summary-of-findings table, to a file or standard output."""
+    if fmt != "sof":
+        raise click.UsageError("--question selects questions for -f sof only")
+    if other_selection:
+        raise click.UsageError("-f sof is made of guideline questions: select them with "
+                               "--question (or nothing, for all)")
+    if output == "docx" and not output_file:
+        raise click.UsageError("--as docx is a binary file: name it with -o FILE")
+    _build_or_exit(db, data_dir, when_stale=True)
+    try:
+        table = formats.summary_of_findings(db, question_ids or None, output)
+    except ValueError as e:   # an unknown question (SelectionError) or output
+        raise click.UsageError(str(e)) from None
+    data = table if isinstance(table, bytes) else table.encode("utf-8")
+    if not output_file:
+        click.echo(table, nl=False)
+        return
+    try:
+        write_atomic(output_file, data)
+    except CannotWrite as e:
+        _fail("export", f"cannot write {e.filename}: {e.strerror}; nothing was written")
+    click.echo(f"wrote the summary of findings to {output_file}", err=True)
 
 
 @cli.command()

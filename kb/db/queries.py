@@ -86,3 +86,41 @@ def claims_by_id(conn: sqlite3.Connection, ids: list[str]
                         chunk):
             cites[row["claim_id"]].append((row["ref_number"], row["cited_key"]))
     return claims, cites
+
+
+def questions(conn: sqlite3.Connection, ids: list[str] | None) -> list[dict]:
+    """Questions with their syntheses, in the order asked (all, by id, when ids is
+    None); raises KeyError naming the first unknown id."""
+    sql = ("select questions.*, syntheses.method, syntheses.k, syntheses.n_total, "
+           "syntheses.estimate, syntheses.ci_low, syntheses.ci_high, syntheses.pi_low, "
+           "syntheses.pi_high, syntheses.i2, syntheses.unit, syntheses.design, "
+           "syntheses.certainty from questions left join syntheses "
+           "on syntheses.question_id = questions.id")
+    found = {r["id"]: r for r in rows(conn, sql + " order by questions.id")}
+    if ids is None:
+        return list(found.values())
+    for question_id in ids:
+        if question_id not in found:
+            raise KeyError(question_id)
+    return [found[question_id] for question_id in ids]
+
+
+def question_ids(conn: sqlite3.Connection) -> list[str]:
+    return [r["id"] for r in rows(conn, "select id from questions order by id")]
+
+
+def certainty(conn: sqlite3.Connection, question_id: str) -> list[dict]:
+    return rows(conn, "select domain, judgement, reason from certainty "
+                "where question_id = ? order by rowid", (question_id,))
+
+
+def pooled_studies(conn: sqlite3.Connection, question_id: str) -> list[dict]:
+    """A question's pooled studies, heaviest first: the primary's key when it is a known
+    work, else the source's."""
+    return rows(conn, """
+        select synthesis_studies.claim_id, synthesis_studies.weight,
+               coalesce(study.key, synthesis_studies.source_key) as work_key
+        from synthesis_studies left join sources as study
+          on study.key = synthesis_studies.study_key
+        where question_id = ? and included = 1
+        order by weight desc, claim_id""", (question_id,))

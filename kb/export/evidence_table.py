@@ -86,13 +86,22 @@ def neutralise(cell: str) -> str:
 def render(selection: Selection, output: str) -> str:
     if output not in OUTPUTS:
         raise ValueError(f"unknown output {output!r}: choose from {', '.join(OUTPUTS)}")
-    table = rows(selection)
     numbered = list(zip(selection.numbers, selection.items))
+    return document(selection.title, COLUMNS, rows(selection), numbered, output)
+
+
+def document(title: str, columns, table: list[dict], numbered: list[tuple[int, dict]],
+             output: str, notes: list[str] = ()) -> str:
+    """A table (columns: (name, heading) pairs) followed by its notes and the Vancouver
+    list of its works, as Markdown, CSV or a standalone HTML page."""
     if output == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\r\n")
-        writer.writerow([title for _, title in COLUMNS])
-        writer.writerows([neutralise(r[name]) for name, _ in COLUMNS] for r in table)
+        writer.writerow([heading for _, heading in columns])
+        writer.writerows([neutralise(r[name]) for name, _ in columns] for r in table)
+        if notes:
+            writer.writerow([])
+            writer.writerows([neutralise(note)] for note in notes)
         writer.writerow([])
         writer.writerow(["Ref", "Reference (Vancouver)"])
         texts = citeproc.entries([item for _, item in numbered], "vancouver", "text")
@@ -102,21 +111,26 @@ def render(selection: Selection, output: str) -> str:
     if output == "markdown":
         def cell(text: str) -> str:
             return " ".join(text.split()).replace("\\", "\\\\").replace("|", "\\|")
-        lines = [f"# {selection.title}", "",
-                 "| " + " | ".join(title for _, title in COLUMNS) + " |",
-                 "|" + "---|" * len(COLUMNS)]
-        lines += ["| " + " | ".join(cell(r[name]) for name, _ in COLUMNS) + " |"
+        lines = [f"# {title}", "",
+                 "| " + " | ".join(heading for _, heading in columns) + " |",
+                 "|" + "---|" * len(columns)]
+        lines += ["| " + " | ".join(cell(r[name]) for name, _ in columns) + " |"
                   for r in table]
+        if notes:
+            lines += [""] + [f"{cell(note)}  " for note in notes]
         lines += ["", "## References", "",
                   citeproc.bibliography(numbered, "vancouver", "markdown")]
         return "\n".join(lines)
-    head = "".join(f"<th>{html.escape(title)}</th>" for _, title in COLUMNS)
+    head = "".join(f"<th>{html.escape(heading)}</th>" for _, heading in columns)
     body = "\n".join(
         "<tr>" + "".join(f'<td class="col-{name}">{html.escape(r[name])}</td>'
-                         for name, _ in COLUMNS) + "</tr>"
+                         for name, _ in columns) + "</tr>"
         for r in table)
-    return citeproc.html_page(selection.title, (
-        f"<h1>{html.escape(selection.title)}</h1>\n"
+    footer = ("<ol class=\"notes\" style=\"list-style: none; padding: 0\">"
+              + "".join(f"<li>{html.escape(note)}</li>" for note in notes) + "</ol>\n"
+              if notes else "")
+    return citeproc.html_page(title, (
+        f"<h1>{html.escape(title)}</h1>\n"
         f"<table class=\"evidence\">\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n"
-        f"</tbody>\n</table>\n<h2>References</h2>\n"
+        f"</tbody>\n</table>\n{footer}<h2>References</h2>\n"
         + citeproc.html_list(numbered, "vancouver")))

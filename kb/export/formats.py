@@ -7,15 +7,15 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from . import citeproc, evidence_table
+from . import citeproc, evidence_table, sof
 from .selection import Selection, SelectionError, select
 from .writers import FORMATS, WRITERS
 
 STYLE_FORMATS = ("vancouver", "ama")
-ALL_FORMATS = (*FORMATS, *STYLE_FORMATS, "evidence-table")
+ALL_FORMATS = (*FORMATS, *STYLE_FORMATS, "evidence-table", "sof")
 # format -> (outputs it offers, the default first)
 OUTPUTS = {"vancouver": ("text", "markdown", "html"), "ama": ("text", "markdown", "html"),
-           "evidence-table": ("markdown", "csv", "html")}
+           "evidence-table": ("markdown", "csv", "html"), "sof": sof.OUTPUTS}
 # (format, output) -> (file extension, media type)
 MEDIA = {
     ("bibtex", None): ("bib", "application/x-bibtex; charset=utf-8"),
@@ -27,6 +27,11 @@ MEDIA = {
     **{(f, "html"): ("html", "text/html; charset=utf-8")
        for f in (*STYLE_FORMATS, "evidence-table")},
     ("evidence-table", "csv"): ("csv", "text/csv; charset=utf-8"),
+    ("sof", "markdown"): ("md", "text/markdown; charset=utf-8"),
+    ("sof", "html"): ("html", "text/html; charset=utf-8"),
+    ("sof", "csv"): ("csv", "text/csv; charset=utf-8"),
+    ("sof", "docx"): ("docx", "application/vnd.openxmlformats-officedocument."
+                              "wordprocessingml.document"),
 }
 
 
@@ -64,5 +69,16 @@ def export(db: Path, fmt: str, output: str | None = None, **chosen) -> tuple[str
     try:
         selection = select(conn, **chosen)
         return render(selection, fmt, output), selection
+    finally:
+        conn.close()
+
+
+def summary_of_findings(db: Path, question_ids: list[str] | None, output: str | None
+                        ) -> str | bytes:
+    """`kb export -f sof`: the GRADE summary-of-findings table of the questions (all
+    when None) read from the database db, opened read-only."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        return sof.render(conn, question_ids, output_for("sof", output))
     finally:
         conn.close()

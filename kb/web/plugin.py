@@ -10,7 +10,7 @@ from importlib.resources import files
 
 from datasette import hookimpl
 
-from . import cells, evidence_routes, export_routes, metadata, pages, safety
+from . import cells, evidence_routes, export_routes, metadata, pages, question_routes, safety
 
 TEMPLATES = files("kb.web").joinpath("templates")
 
@@ -27,7 +27,7 @@ def render_cell(row, value, column, table, database, datasette):
 
 @hookimpl
 def register_routes():
-    return export_routes.routes() + evidence_routes.routes()
+    return export_routes.routes() + evidence_routes.routes() + question_routes.routes()
 
 
 @hookimpl

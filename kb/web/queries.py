@@ -33,8 +33,24 @@ ROW_PANELS = {
             select id as claim_id, statement as label, source_key
             from claims where derived_from = :key order by id""",
          None),
+        ("Plausibility flags", """
+            select level || ' · ' || rule || ': ' || message as label, flag
+            from claim_flags where claim_id = :key order by flag""",
+         "No plausibility check flags this claim."),
+        ("Answers the questions", """
+            select question_id, questions.question || ' — '
+                   || case when included then 'pooled' else 'not pooled: ' || reason end
+                   as label
+            from synthesis_studies join questions on questions.id = question_id
+            where claim_id = :key order by question_id""",
+         None),
     ),
     "sources": (
+        ("Plausibility flags on its claims", """
+            select claim_flags.claim_id, level || ' · ' || rule || ': ' || message as label
+            from claim_flags join claims on claims.id = claim_flags.claim_id
+            where claims.source_key = :key order by flag, claim_flags.claim_id""",
+         None),
         ("Claims stated in this work", """
             select id as claim_id, statement as label, locator, cites
             from claims where source_key = :key order by id""",
@@ -133,3 +149,38 @@ def plot_parameters(outcome: str, chosen: dict[str, str]) -> dict:
     """The SQL parameters of a plot: the outcome, the filters chosen (blank: any)."""
     return {"outcome": outcome, "limit": MAX_BARS,
             **{name: chosen.get(name) or "" for name in FILTERS}}
+
+
+# -- guideline questions (kb/web/question_routes.py) ----------------------------------
+
+QUESTION_SQL = """
+select questions.*, syntheses.method, syntheses.k, syntheses.n_total, syntheses.estimate,
+       syntheses.ci_low, syntheses.ci_high, syntheses.pi_low, syntheses.pi_high,
+       syntheses.tau2, syntheses.i2, syntheses.q, syntheses.q_p, syntheses.unit,
+       syntheses.design, syntheses.certainty
+from questions left join syntheses on syntheses.question_id = questions.id
+where questions.id = :id
+"""
+QUESTION_IDS_SQL = "select id from questions order by id"
+# every claim considered, pooled first by weight, with its source, design and flags
+QUESTION_STUDIES_SQL = """
+select synthesis_studies.*, claims.statement, claims.arm, claims.timepoint,
+       claims.measure, claims.unit, claims.locator, claims.trail, claims.cohort,
+       claims.verified_from,
+       coalesce(sources.first_author || ' ' || sources.year, sources.key) as label,
+       sources.pub_type as design, study.pub_type as study_design,
+       coalesce(study.first_author || ' ' || study.year, study.key) as study_label,
+       (select group_concat(rule || ': ' || message, ' | ') from claim_flags
+        where claim_flags.claim_id = synthesis_studies.claim_id and level = 'flag')
+         as flags
+from synthesis_studies
+join claims on claims.id = synthesis_studies.claim_id
+join sources on sources.key = synthesis_studies.source_key
+left join sources as study on study.key = synthesis_studies.study_key
+where synthesis_studies.question_id = :id
+order by synthesis_studies.included desc, synthesis_studies.weight desc,
+         synthesis_studies.claim_id
+"""
+CERTAINTY_SQL = """
+select domain, judgement, reason, curator from certainty where question_id = :id
+"""
