@@ -51,6 +51,9 @@ def output_for(fmt: str, output: str | None) -> str | None:
 def render(selection: Selection, fmt: str, output: str | None = None) -> str:
     """The selection written in `fmt` (and, for styles and tables, as `output`)."""
     output = output_for(fmt, output)
+    if fmt == "sof":
+        raise SelectionError("a summary of findings is made of guideline questions, not "
+                             "of a selection of works (kb.export.sof)")
     if fmt in WRITERS:
         return WRITERS[fmt](selection.works)
     if fmt == "evidence-table":

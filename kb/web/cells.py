@@ -4,6 +4,8 @@ verified_from as links, and keys in views and queries as links to their rows."""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from functools import lru_cache
 
 from markupsafe import Markup
@@ -32,13 +34,15 @@ def cell_kind(column: str, table: str | None) -> tuple[str, str] | None:
         return ("number", "")
     if column == "verified_from":
         return ("verified", "")
+    if table == "questions" and column == "question":
+        return ("question", "")
     if column in KEY_COLUMNS and table not in TABLES_BY_NAME:
         # real tables link their foreign keys themselves; views and queries do not
         return ("key", KEY_COLUMNS[column])
     return None
 
 
-def render(value, column: str, table: str | None, database: str, datasette):
+def render(value, column: str, table: str | None, database: str, datasette, row=None):
     """The cell's HTML, or None to let Datasette show it as usual."""
     action = cell_kind(column, table)
     if action is None or not is_kb(datasette, database):
@@ -50,6 +54,12 @@ def render(value, column: str, table: str | None, database: str, datasette):
         return link(identifier_url(detail, value), value)
     if what == "number":
         return plain_number(value) if isinstance(value, float) else None  # 13, not 13.0
+    if what == "question":   # the question's text leads to its answer
+        question_id = row["id"] if row is not None and "id" in row.keys() else None
+        if question_id is None:
+            return None
+        return link(datasette.urls.database(database) + "/-/question/"
+                    + quote(str(question_id), safe=""), value)
     if what == "verified":
         return Markup(VERIFIED_SEPARATOR).join(
             link(item, item) if item.startswith(("http://", "https://")) else item

@@ -5,6 +5,8 @@ range plot of the outcome the page is about."""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from urllib.parse import urlencode
 
 from kb.db.tables import TABLES_BY_NAME
@@ -58,6 +60,9 @@ async def _panels(datasette, database: str, table: str, key: str) -> list[dict]:
                             for name in ("claim_id", "cited_key", "source_key", "pubmed_pmid")
                             if row.get(name)}
             row["identifiers"] = identifiers(row)
+            if row.get("question_id"):
+                row["question_url"] = (datasette.urls.database(database) + "/-/question/"
+                                       + quote(row["question_id"], safe=""))
         if rows or empty:
             result.append({"title": title, "rows": rows, "empty": empty})
     return result

@@ -22,7 +22,7 @@ def get_metadata(datasette, key, database, table):
 
 @hookimpl
 def render_cell(row, value, column, table, database, datasette):
-    return cells.render(value, column, table, database, datasette)
+    return cells.render(value, column, table, database, datasette, row)
 
 
 @hookimpl

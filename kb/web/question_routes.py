@@ -5,11 +5,12 @@ table beside what the data suggest, and the summary-of-findings row with its exp
 Routes (registered by kb/web/plugin.py's register_routes):
   /DB/-/question/ID       the page
   /DB/-/question/ID.svg   the forest plot alone
+  /DB/-/question/ID.sof.md|html|csv|docx   its summary-of-findings table
 """
 
 from __future__ import annotations
 
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 from datasette.utils import tilde_encode
 from datasette.utils.asgi import Response
@@ -17,19 +18,24 @@ from markupsafe import Markup
 
 from kb.data.schema import GRADE_DOMAINS
 from kb.evidence.grade import starting_level, symbols
+from kb.export import sof
+from kb.export.formats import MEDIA
 
 from . import forest, queries
 from .context import error, is_kb, row_url
 from .safety import NO_SCRIPTS
 
-QUESTION_ROUTE = r"^/(?P<database>[^/]+)/-/question/(?P<id>[^/.]+)(?P<svg>\.svg)?$"
+QUESTION_ROUTE = (r"^/(?P<database>[^/]+)/-/question/(?P<id>[^/.]+)"
+                  r"(?:(?P<svg>\.svg)|\.sof\.(?P<sof>md|html|csv|docx))?$")
+SOF_OUTPUTS = {"md": "markdown", "html": "html", "csv": "csv", "docx": "docx"}
 RATIOS = ("hazard-ratio", "odds-ratio")
 HIGH_RISK_DESIGNS = ("case-series", "registry-study", "cohort", "journal-article")
 
 
-def question_url(datasette, database: str, question_id: str, svg: bool = False) -> str:
+def question_url(datasette, database: str, question_id: str, suffix: str = "") -> str:
+    """The question's page, or with suffix ('.svg', '.sof.md', ...) a download."""
     return (datasette.urls.database(database) + "/-/question/"
-            + quote(question_id, safe="") + (".svg" if svg else ""))
+            + quote(question_id, safe="") + suffix)
 
 
 async def question_route(request, datasette):
@@ -43,6 +49,9 @@ async def question_route(request, datasette):
         return error(f"{question_id!r} is not a question of this knowledge base"
                      + (f"; the questions are: {', '.join(known)}" if known else ""), 404)
     question = dict(found[0])
+    if request.url_vars.get("sof"):
+        return await _summary_of_findings(datasette, db, question_id,
+                                          request.url_vars["sof"])
     studies = [dict(r) for r in (await db.execute(queries.QUESTION_STUDIES_SQL,
                                                   {"id": question_id})).rows]
     ratio = question["measure"] in RATIOS
@@ -58,24 +67,29 @@ async def question_route(request, datasette):
     judged = {r["domain"]: dict(r) for r in (await db.execute(queries.CERTAINTY_SQL,
                                                               {"id": question_id})).rows}
     included = [s for s in studies if s["included"]]
-    export = datasette.urls.database(database) + "/-/export/claims"
     return Response.html(await datasette.render_template(
         "kb_question.html", {
             "database": database, "q": question, "studies": studies,
             "included": included, "left_out": [s for s in studies if not s["included"]],
             "svg": Markup(picture), "ratio": ratio,
-            "svg_url": question_url(datasette, database, question_id, svg=True),
+            "svg_url": question_url(datasette, database, question_id, ".svg"),
             "certainty": [{"domain": d, **judged.get(d, {}),
                            "data": _suggests(d, question, included)}
                           for d in GRADE_DOMAINS],
             "starts_at": starting_level(question["design"]) if question["k"] else None,
             "symbols": symbols(question["certainty"]),
-            "sof": {fmt: export + "?" + urlencode({"format": "sof", "question": question_id,
-                                                   "as": fmt})
-                    for fmt in ("markdown", "html", "csv", "docx")},
-            "vancouver": export + "?" + urlencode({"format": "vancouver",
-                                                   "question": question_id}),
+            "sof": {output: question_url(datasette, database, question_id, f".sof.{ext}")
+                    for ext, output in SOF_OUTPUTS.items()},
         }, request=request))
+
+
+async def _summary_of_findings(datasette, db, question_id: str, ext: str) -> Response:
+    output = SOF_OUTPUTS[ext]
+    body = await db.execute_fn(lambda conn: sof.render(conn, [question_id], output))
+    extension, media = MEDIA[("sof", output)]
+    headers = {"content-disposition":
+               f'attachment; filename="sof-{question_id}.{extension}"', **dict(NO_SCRIPTS)}
+    return Response(body, content_type=media, headers=headers)
 
 
 def _rows(studies: list[dict]) -> list[forest.Row]:
