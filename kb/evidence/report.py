@@ -1,6 +1,6 @@
 """What `kb validate --evidence` prints: claims whose numbers are not in the abstract
-their locator points to (problems), the other missing numbers and the trail hops whose
-figures differ or are not found (notes), and a summary line.
+their locator points to (problems), the other missing numbers, the trail hops whose
+figures differ or are not found and the plausibility flags (notes), and a summary line.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from kb.data.csvfile import Problem, gc_paused
 from kb.data.dataset import Dataset
 
 from .compute import of_dataset
-from .model import DIFFERS, NOT_FOUND, NUMBER_CHECKS, Evidence
+from .model import DIFFERS, FLAG, NOT_FOUND, NOTE, NUMBER_CHECKS, Evidence
 
 STATED_IN_ABSTRACT = re.compile(r"\b(abstract|title)\b", re.I)
 
@@ -63,10 +63,18 @@ def evidence_report(dataset: Dataset, found: Evidence) -> EvidenceReport:
         notes.append(Problem(claims.display, *claims.location(row, column),
                              f"note: {hop.claim_id} -> [{hop.ref_number}] {hop.cited_key}: "
                              f"{hop.status}: {hop.detail}"))
+    levels = {FLAG: 0, NOTE: 0}
+    for flag in found.flags:
+        levels[flag.level] += 1
+        notes.append(Problem(claims.display, *claims.location(row_of[flag.claim_id], "id"),
+                             f"note: {flag.claim_id}: {flag.level} {flag.flag} "
+                             f"({flag.rule}): {flag.message}"))
     summary = ("numbers checked against cached abstracts: "
                + ", ".join(f"{n} {name}" for name, n in checks.items())
                + f"; trail hops: {hops[DIFFERS]} differ, {hops[NOT_FOUND]} not found in the "
-               "cited abstract")
+               f"cited abstract; plausibility: {len({f.flag for f in found.flags if f.level == FLAG})}"
+               f" flags on {levels[FLAG]} claims, "
+               f"{len({f.flag for f in found.flags if f.level == NOTE})} notes")
     return EvidenceReport(sorted(problems), sorted(notes), summary)
 
 
