@@ -121,12 +121,12 @@ def _why_not(question: Question, claim: Claim, by_id: dict[str, Claim],
         if len(claim.cites) != 1:
             return (f"stated by a {work.pub_type} citing {len(claim.cites) or 'no'} "
                     "references: pooled or summarised already, not one study's figure")
-    if question.timepoint and claim.timepoint != question.timepoint:
-        return f"timepoint {claim.timepoint or 'not stated'}, not {question.timepoint}"
     if claim.measure != question.measure:
         if claim.measure in ("median", "mean"):
             return f"a {claim.measure}: listed, not pooled"
         return f"measure {claim.measure}, not {question.measure}"
+    if question.timepoint and claim.timepoint != question.timepoint:
+        return f"timepoint {claim.timepoint or 'not stated'}, not {question.timepoint}"
     if not claim.value:
         return "a range without a point value: listed, not pooled"
     if question.measure in RATIOS:
@@ -225,7 +225,7 @@ def _pooled(question: Question, included: list[tuple], works: dict[str, Work],
     head = (question.id, question.outcome, question.timepoint or None, question.measure)
     unit = "ratio" if ratio else "%"
     if k == 0:
-        return Synthesis(*head, NO_STUDY, 0, None, *(None,) * 8, unit, None, None), {}
+        return Synthesis(*head, NO_STUDY, 0, None, *(None,) * 9, unit, None, None), {}
     back = "exp" if ratio else "expit"
     scale = 1 if ratio else 100
     if k == 1:
