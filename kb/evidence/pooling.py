@@ -89,13 +89,5 @@ def pool(effects: Sequence[Effect], back: str) -> Pooled:
         weights=[float(w) * 100 for w in weights])
 
 
-def natural(effect: Effect, back: str) -> tuple[float, float, float]:
-    """One effect and its normal 95% CI on the natural scale."""
-    to_natural = _expit if back == "expit" else math.exp
-    se = math.sqrt(effect.variance)
-    return (to_natural(effect.y), to_natural(effect.y - Z95 * se),
-            to_natural(effect.y + Z95 * se))
-
-
 def _expit(x: float) -> float:
     return 1 / (1 + math.exp(-x))

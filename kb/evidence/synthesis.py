@@ -105,7 +105,7 @@ def _choose(question: Question, candidates: list[Claim], by_id: dict[str, Claim]
         effect, shown = _effect(question, claim)
         rows.append(SynthesisStudy(question.id, claim.id, claim.source_key,
                                    study_of(claim, works), 1, None, None, n, events, *shown))
-        included.append((claim, effect))
+        included.append((claim, effect, shown))
     return rows, included
 
 
@@ -215,10 +215,10 @@ def _pooled(question: Question, included: list[tuple], works: dict[str, Work],
             judgements: dict[str, str]) -> tuple[Synthesis, dict[str, float]]:
     k = len(included)
     ratio = question.measure in RATIOS
-    sizes = [_whole(c.n) for c, _ in included]
+    sizes = [_whole(c.n) for c, _, _ in included]
     n_total = sum(s for s in sizes if s) if any(sizes) else None
     designs = {works[key].pub_type in RANDOMIZED if key in works else False
-               for key in (study_of(c, works) for c, _ in included)}
+               for key in (study_of(c, works) for c, _, _ in included)}
     design = (None if not designs else "randomized" if designs == {True}
               else "observational" if designs == {False} else "mixed")
     certainty = grade.rate(design, judgements) if k else None
@@ -228,25 +228,23 @@ def _pooled(question: Question, included: list[tuple], works: dict[str, Work],
         return Synthesis(*head, NO_STUDY, 0, None, *(None,) * 9, unit, None, None), {}
     back = "exp" if ratio else "expit"
     scale = 1 if ratio else 100
-    if k == 1:
-        claim, effect = included[0]
-        estimate, low, high = pooling.natural(effect, back)
-        return Synthesis(*head, ONE_STUDY, 1, n_total, estimate * scale, low * scale,
-                         high * scale, None, None, None, None, None, None, unit, design,
-                         certainty), {claim.id: 100.0}
-    result = pooling.pool([effect for _, effect in included], back)
+    if k == 1:   # the study's own figure and CI: exact for a share, printed for a ratio
+        claim, _, (estimate, low, high) = included[0]
+        return Synthesis(*head, ONE_STUDY, 1, n_total, estimate, low, high, None, None,
+                         None, None, None, None, unit, design, certainty), {claim.id: 100.0}
+    result = pooling.pool([effect for _, effect, _ in included], back)
     pi = ((result.pi_low * scale, result.pi_high * scale) if result.pi_low is not None
           else (None, None))
     return (Synthesis(*head, METHODS["ratio" if ratio else "proportion"], k, n_total,
                       result.estimate * scale, result.ci_low * scale,
                       result.ci_high * scale, *pi, result.tau2, result.i2, result.q,
                       result.q_p, unit, design, certainty),
-            {c.id: w for (c, _), w in zip(included, result.weights)})
+            {c.id: w for (c, _, _), w in zip(included, result.weights)})
 
 
 def _overlaps(question: Question, included: list[tuple], works: dict[str, Work]
               ) -> Iterator[tuple]:
-    for (a, _), (b, _) in combinations(included, 2):
+    for (a, _, _), (b, _, _) in combinations(included, 2):
         key_a, key_b = study_of(a, works), study_of(b, works)
         if key_a == key_b or (a.cohort and a.cohort == b.cohort):
             continue
