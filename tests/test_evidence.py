@@ -151,7 +151,8 @@ def test_validate_evidence_lists_missing_numbers_and_fails_on_abstract_claims(
             "but primary2015-c01 gives 62.5%") in lines
     assert result.stderr == (
         "numbers checked against cached abstracts: 1 found, 0 partly found, 4 not found, "
-        "14 no abstract; trail hops: 1 differ, 2 not found in the cited abstract\n"
+        "14 no abstract; trail hops: 1 differ, 2 not found in the cited abstract; "
+        "plausibility: 0 flags on 0 claims, 0 notes\n"
         "1 problem in 1 file\n")
 
 

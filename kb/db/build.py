@@ -26,7 +26,7 @@ from ingest.files import (CannotWrite, remove_abandoned, temporary_beside, unwri
 from kb.data.csvfile import Problem, gc_paused
 from kb.data.loader import load
 
-from . import rows, tables
+from . import rows, tables, views
 
 SQLITE_IO_ERRORS = {8: "the file is read-only", 10: "disk I/O error",
                     13: os.strerror(errno.ENOSPC), 14: "unable to open the file"}
@@ -164,7 +164,7 @@ def _fill(db: sqlite_utils.Database, table_rows: dict[str, Iterable[Sequence]]
             db[table.name].create_index(columns)
         if table.fts:
             db[table.name].enable_fts(table.fts, tokenize="porter")
-    for name, sql in tables.VIEWS.items():
+    for name, sql in views.VIEWS.items():
         db.create_view(name, sql.strip())
     db.execute("analyze")
     return counts

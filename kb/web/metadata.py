@@ -9,7 +9,7 @@ from importlib.resources import files
 
 import yaml
 
-from kb.db import tables
+from kb.db import tables, views
 
 from .context import is_kb
 
@@ -28,7 +28,7 @@ def database_metadata() -> dict:
             meta["columns"] = dict(table.column_descriptions)
         if table.facets:
             meta["facets"] = list(table.facets)
-    for view, description in tables.VIEW_DESCRIPTIONS.items():
+    for view, description in views.VIEW_DESCRIPTIONS.items():
         db["tables"].setdefault(view, {}).setdefault("description", description)
     return {"instance": base, "database": db}
 
