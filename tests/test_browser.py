@@ -274,3 +274,29 @@ def test_the_injection_check_sees_a_payload_that_does_run(page, hostile_url):
     page.goto(hostile_url + "/canary", wait_until="load")
     page.wait_for_timeout(100)
     assert page.evaluate("window.kbXssCalls") == ["canary"]
+
+
+# -- guideline questions ---------------------------------------------------------------
+
+
+def test_answer_five_year_survival_after_resection_and_follow_a_study(page, base_url):
+    """The guideline writer's question on the shipped data: the answer, its certainty,
+    and a click from the forest plot to the claim and the page that states it."""
+    page.goto(base_url + "/kb/-/question/os-5y-resection")
+    expect(page.locator(".kb-answer .kb-estimate")).to_contain_text("% (95% CI")
+    expect(page.locator(".kb-certainty")).to_contain_text("very low")
+    rows = page.locator("figure.kb-forest a.kb-forest-row")
+    pooled = page.locator("table.kb-profile tr.included")
+    assert rows.count() == pooled.count() >= 3
+    expect(page.locator("figure.kb-forest .kb-forest-diamond")).to_have_count(1)
+    shot(page, "question-os-5y-resection")
+    claim_id = rows.first.get_attribute("data-claim")
+    rows.first.click()
+    expect(page).to_have_url(base_url + "/kb/claims/" + claim_id)
+    expect(page.locator("table.kb-record")).to_contain_text("verified_from")
+
+
+def test_a_flagged_figure_is_marked_on_the_question_page(page, base_url):
+    page.goto(base_url + "/kb/-/question/os-5y-embolization")
+    flagged = page.locator("table.kb-profile tr", has=page.locator(".kb-flag"))
+    expect(flagged.first).to_contain_text("cannot go that way")

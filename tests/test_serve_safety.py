@@ -180,6 +180,9 @@ SHOWN = {
     "/kb/-/export/reference-list/review2020.ama.html": {"title", "smith"},
     "/kb/-/export/evidence-table.html": {"statement", "journal"},
     "/kb/claims?_search=%3Cscript%3EkbXss('search')%3C%2Fscript%3E": {"search"},
+    "/kb/-/question/hostile-q": {"question", "question-notes", "certainty-reason"},
+    "/kb/-/question/hostile-q.svg": {"question"},
+    "/kb/-/question/hostile-q.sof.html": {"question", "certainty-reason", "plot-title"},
 }
 
 

@@ -87,10 +87,13 @@ def _pairs(args) -> list[tuple[str, str]]:
     return [(k, v) for k in args.keys() for v in args.getlist(k)]
 
 
-def _download(text: str, fmt: str, output: str | None, name: str) -> Response:
+def download(body: str | bytes, fmt: str, output: str | None, name: str) -> Response:
+    """An export's answer: its media type, and a file name to save it under (shown in
+    the browser when it is a page or plain text, saved when it is data)."""
     extension, media = formats.MEDIA[(fmt, output)]
-    disposition = "attachment" if fmt in ATTACHMENT or output == "csv" else "inline"
-    return Response(text, content_type=media, headers={
+    disposition = ("attachment" if fmt in ATTACHMENT or output in ("csv", "docx")
+                   else "inline")
+    return Response(body, content_type=media, headers={
         "content-disposition": f'{disposition}; filename="{name}.{extension}"',
         **NO_SCRIPTS})
 
@@ -115,7 +118,7 @@ async def _respond(datasette, database: str, select, fmt: str, output: str | Non
         return error(str(e), error_status)
     except citeproc.CiteprocError as e:
         return error(f"could not format the list: {e}", 500)
-    response = _download(text, fmt, output, name)
+    response = download(text, fmt, output, name)
     if chosen.unknown:
         response.headers["x-kb-not-exported"] = "; ".join(chosen.unknown)[:2000]
     return response

@@ -19,10 +19,10 @@ from markupsafe import Markup
 from kb.data.schema import GRADE_DOMAINS
 from kb.evidence.grade import starting_level, symbols
 from kb.export import sof
-from kb.export.formats import MEDIA
 
 from . import forest, queries
 from .context import error, is_kb, row_url
+from .export_routes import download
 from .safety import NO_SCRIPTS
 
 QUESTION_ROUTE = (r"^/(?P<database>[^/]+)/-/question/(?P<id>[^/.]+)"
@@ -86,10 +86,7 @@ async def question_route(request, datasette):
 async def _summary_of_findings(datasette, db, question_id: str, ext: str) -> Response:
     output = SOF_OUTPUTS[ext]
     body = await db.execute_fn(lambda conn: sof.render(conn, [question_id], output))
-    extension, media = MEDIA[("sof", output)]
-    headers = {"content-disposition":
-               f'attachment; filename="sof-{question_id}.{extension}"', **dict(NO_SCRIPTS)}
-    return Response(body, content_type=media, headers=headers)
+    return download(body, "sof", output, f"sof-{question_id}")
 
 
 def _rows(studies: list[dict]) -> list[forest.Row]:
