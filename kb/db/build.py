@@ -46,7 +46,8 @@ def build(db_path: Path | str, data_dir: Path | str,
 
     Raises InvalidData, or CannotWrite naming db_path (nothing half-written is left).
     timings, when given, gets the seconds spent validating ("validate"), computing the
-    evidence ("evidence") and in all ("build"): the benchmarks' window into a build.
+    evidence ("evidence"; of it the plausibility flags, "flags", and the questions'
+    syntheses, "synthesis") and in all ("build"): the benchmarks' window into a build.
     """
     started = time.perf_counter()
     db_path = Path(db_path)

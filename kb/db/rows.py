@@ -24,11 +24,12 @@ JSON_COLUMNS = ("publication_types", "mesh", "keywords", "language", "references
 
 def table_rows(dataset: Dataset, timings: dict | None = None
                ) -> dict[str, Iterable[Sequence]]:
-    """Table name -> its rows. timings, when given, gets the seconds the evidence took."""
+    """Table name -> its rows. timings, when given, gets the seconds the evidence took
+    ("evidence"), and of them the flags' and the syntheses' ("flags", "synthesis")."""
     known = works(dataset)
     cited = list(claim_citations(dataset))
     started = time.perf_counter()
-    found = of_dataset(dataset, known.sources, cited)
+    found = of_dataset(dataset, known.sources, cited, timings)
     if timings is not None:
         timings["evidence"] = time.perf_counter() - started
     source_columns = list(TABLES_BY_NAME["sources"].columns)

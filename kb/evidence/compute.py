@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Iterable
 
 from kb.data.cites import claim_citations
@@ -26,10 +27,12 @@ WORK_COLUMNS = ("key", "pub_type", "label", "pmid", "doi", "title", "year", "abs
 
 def compute(claims: Iterable[Claim], works: dict[str, Work],
             broader: dict[str, dict[str, str]], questions: Iterable[Question] = (),
-            judgements: dict[str, dict[str, str]] | None = None) -> Evidence:
+            judgements: dict[str, dict[str, str]] | None = None,
+            timings: dict | None = None) -> Evidence:
     """Trails, number checks, conflicts and flags for every claim, and each question's
     synthesis. broader maps a vocabulary field to its term -> broader term; judgements
-    maps a question to its GRADE domains' judgements."""
+    maps a question to its GRADE domains' judgements; timings, when given, gets the
+    seconds the flags ("flags") and the syntheses ("synthesis") took."""
     by_id = {c.id: c for c in claims}
     trails = []
     summary: dict[str, list] = {}
@@ -43,16 +46,21 @@ def compute(claims: Iterable[Claim], works: dict[str, Work],
     for row in found:
         summary[row.claim_a][5] += 1
         summary[row.claim_b][5] += 1
+    started = time.perf_counter()
     flagged = flag_rules.flags(by_id.values(), works)
+    flagged_at = time.perf_counter()
     syntheses, studies, overlaps = synthesise(questions, list(by_id.values()), works,
                                               broader, judgements or {})
     flagged += flag_rules.numbered(overlaps, start=len({f.flag for f in flagged}) + 1)
+    if timings is not None:
+        timings["flags"] = flagged_at - started
+        timings["synthesis"] = time.perf_counter() - flagged_at
     return Evidence({k: ClaimEvidence(*v) for k, v in summary.items()}, trails, found,
                     flagged, syntheses, studies)
 
 
 def of_dataset(dataset: Dataset, sources: list[dict] | None = None,
-               cited: Iterable | None = None) -> Evidence:
+               cited: Iterable | None = None, timings: dict | None = None) -> Evidence:
     """The evidence of a loaded (valid) data set. sources (kb.data.works) and cited
     (kb.data.cites.claim_citations) are worked out here unless the caller has them."""
     if sources is None:
@@ -74,7 +82,7 @@ def of_dataset(dataset: Dataset, sources: list[dict] | None = None,
             broader.setdefault(fld, {})[term] = wider
     return compute(
         (Claim(*values, cites=cites.get(values[0], [])) for values in zip(*columns)),
-        works, broader, questions_of(dataset), judgements_of(dataset))
+        works, broader, questions_of(dataset), judgements_of(dataset), timings)
 
 
 def questions_of(dataset: Dataset) -> list[Question]:

@@ -67,16 +67,38 @@ def synthesise(questions: Iterable[Question], claims: list[Claim], works: dict[s
     message, claim ids) for kb/evidence/flags.py to number."""
     syntheses, studies, overlaps = [], [], []
     by_id = {c.id: c for c in claims}
-    candidates_of: dict[str, list[Claim]] = defaultdict(list)
+    find = _Index(claims, broader)
     for question in questions:
-        candidates_of[question.id] = [c for c in claims if answers(c, question, broader)]
-        rows, included = _choose(question, candidates_of[question.id], by_id, works)
+        candidates = [c for c in find(question) if answers(c, question, broader)]
+        rows, included = _choose(question, candidates, by_id, works)
         synthesis, weights = _pooled(question, included, works,
                                      judgements.get(question.id, {}))
         syntheses.append(synthesis)
         studies.extend(row._replace(weight=weights.get(row.claim_id)) for row in rows)
         overlaps.extend(_overlaps(question, included, works))
     return syntheses, studies, overlaps
+
+
+class _Index:
+    """The quantitative claims by outcome and intervention, so that a question reads
+    only the claims of its terms and their narrower ones, in the claims' order."""
+
+    def __init__(self, claims: list[Claim], broader: dict[str, dict[str, str]]):
+        self.broader = broader
+        self.groups: dict[tuple[str, str], list[tuple[int, Claim]]] = defaultdict(list)
+        for position, claim in enumerate(claims):
+            if claim.kind == "quantitative" and claim.outcome:
+                self.groups[(claim.outcome, claim.intervention)].append((position, claim))
+
+    def __call__(self, question: Question) -> list[Claim]:
+        outcomes = self.broader.get("outcome", {})
+        interventions = self.broader.get("intervention", {})
+        found = [member for (outcome, intervention), members in self.groups.items()
+                 if within(outcome, question.outcome, outcomes)
+                 and (not question.intervention
+                      or within(intervention, question.intervention, interventions))
+                 for member in members]
+        return [claim for _, claim in sorted(found, key=lambda m: m[0])]
 
 
 def _choose(question: Question, candidates: list[Claim], by_id: dict[str, Claim],
