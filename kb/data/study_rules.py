@@ -6,10 +6,8 @@ going the wrong way) are not errors but flags the build computes (kb/evidence/fl
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 from .csvfile import CsvFile
-from .text import shown
+from .text import shown, whole_number
 
 STUDY_SIZE = "study-size"
 
@@ -38,7 +36,7 @@ def study_sizes(claims: CsvFile) -> dict[str, int]:
             claims.column("value"), claims.column("n")):
         if outcome != STUDY_SIZE or arm:
             continue
-        size = _whole(n) or _whole(value)
+        size = whole_number(n) or whole_number(value)
         if size is not None and size > sizes.get(source, 0):
             sizes[source] = size
     return sizes
@@ -52,7 +50,7 @@ def check_arm_sizes(claims: CsvFile) -> None:
     for row, (claim_id, source, arm, n) in enumerate(zip(
             claims.column("id"), claims.column("source_key"), claims.column("arm"),
             claims.column("n"))):
-        size, arm_n = sizes.get(source), _whole(n)
+        size, arm_n = sizes.get(source), whole_number(n)
         if arm and size is not None and arm_n is not None and arm_n > size:
             claims.problem(*claims.location(row, "n"), f"arm {shown(arm)} has n {arm_n}, "
                            f"more than the {size} patients of its study ({source}'s "
@@ -74,22 +72,3 @@ def check_cohorts(claims: CsvFile) -> None:
             claims.problem(*claims.location(row, "cohort"), f"cohort {shown(cohort)} is "
                            f"population {population!r} here but {seen!r} on line "
                            f"{claims.line_numbers[at]}: one cohort is one set of patients")
-
-
-def arms_of(claims: CsvFile) -> dict[str, dict[str, int]]:
-    """source_key -> arm -> the largest n any of its claims gives for that arm."""
-    arms: dict[str, dict[str, int]] = defaultdict(dict)
-    for source, arm, n in zip(claims.column("source_key"), claims.column("arm"),
-                              claims.column("n")):
-        size = _whole(n)
-        if arm and size is not None and size > arms[source].get(arm, 0):
-            arms[source][arm] = size
-    return arms
-
-
-def _whole(text: str) -> int | None:
-    try:
-        number = float(text) if text else None
-    except ValueError:
-        return None
-    return int(number) if number is not None and number.is_integer() else None

@@ -90,3 +90,12 @@ def shown(value: str, limit: int = 60) -> str:
     if len(value) <= limit:
         return repr(value)
     return f"{value[:limit]!r}... ({len(value):,} characters)"
+
+
+def whole_number(text: str) -> int | None:
+    """The whole number a cell holds ('12', '12.0'), or None (blank, a fraction, text)."""
+    try:
+        number = float(text) if text else None
+    except ValueError:
+        return None
+    return int(number) if number is not None and number.is_integer() else None

@@ -14,6 +14,7 @@ from itertools import combinations
 from typing import Iterable, Iterator
 
 from kb.data.schema import CI95
+from kb.data.text import whole_number
 
 from .model import FLAG, NOTE, Claim, Flag, Work, study_of
 from .numbers import plain_number
@@ -89,11 +90,6 @@ def _direction(claims: list[Claim], works) -> Iterator[tuple]:
                        (c1.id, c2.id))
 
 
-def _whole(text: str) -> int | None:
-    number = _number(text)
-    return int(number) if number is not None and number.is_integer() else None
-
-
 def _arms(claims: list[Claim], works) -> Iterator[tuple]:
     """The arms of one study add up to more patients than the study has."""
     by_source: dict[str, list[Claim]] = defaultdict(list)
@@ -102,17 +98,17 @@ def _arms(claims: list[Claim], works) -> Iterator[tuple]:
     for source, own in by_source.items():
         arms: dict[str, tuple[int, str]] = {}
         for c in own:
-            n = _whole(c.n)
+            n = whole_number(c.n)
             if c.arm and n is not None and n > arms.get(c.arm, (0, ""))[0]:
                 arms[c.arm] = (n, c.id)
         if len(arms) < 2:
             continue
-        sizes = [(_whole(c.n) or _whole(c.value), c.id) for c in own
+        sizes = [(whole_number(c.n) or whole_number(c.value), c.id) for c in own
                  if c.outcome == STUDY_SIZE and not c.arm]
         whole = [(size, cid) for size, cid in sizes if size]
         said_by = "its study-size claim"
         if not whole:
-            whole = [(_whole(c.n), c.id) for c in own if not c.arm and _whole(c.n)]
+            whole = [(whole_number(c.n), c.id) for c in own if not c.arm and whole_number(c.n)]
             said_by = "its whole-study claims"
         if not whole:
             continue
@@ -127,8 +123,8 @@ def _arms(claims: list[Claim], works) -> Iterator[tuple]:
 
 def _count_above_n(claims: list[Claim], works) -> Iterator[tuple]:
     for c in claims:
-        n, count = _whole(c.n), _number(c.value) if c.measure == "count" else None
-        events = _whole(c.events)
+        n, count = whole_number(c.n), _number(c.value) if c.measure == "count" else None
+        events = whole_number(c.events)
         for what, number in (("count", count), ("events", events)):
             if n is not None and number is not None and number > n:
                 yield (FLAG, COUNT, f"{c.id}: {what} {plain_number(number)} is more than "
@@ -139,7 +135,7 @@ def _denominator(claims: list[Claim], works) -> Iterator[tuple]:
     """A percentage and a count imply a denominator; it should be n, give or take the
     percentage's rounding. Procedures counted as patients show up here."""
     for c in claims:
-        events, n = _whole(c.events), _whole(c.n)
+        events, n = whole_number(c.events), whole_number(c.n)
         if c.unit != "%" or not c.value or events is None or n is None:
             continue
         share = float(c.value)

@@ -22,7 +22,7 @@ from itertools import combinations
 from typing import Iterable, Iterator
 
 from kb.data.schema import CI95
-from kb.data.text import surname
+from kb.data.text import surname, whole_number
 
 from . import grade, pooling
 from .model import (FLAG, POOLED_ELSEWHERE, Claim, Question, Synthesis, SynthesisStudy,
@@ -118,7 +118,7 @@ def _choose(question: Question, candidates: list[Claim], by_id: dict[str, Claim]
         reasons[claim.id] = kept
     rows, included = [], []
     for claim in candidates:
-        n, events = _whole(claim.n), _events(claim)
+        n, events = whole_number(claim.n), _events(claim)
         if claim.id in reasons:
             rows.append(SynthesisStudy(question.id, claim.id, claim.source_key,
                                        study_of(claim, works), 0, reasons[claim.id], None,
@@ -171,7 +171,7 @@ def _one_per_cohort_and_arm(claims: list[Claim], works: dict[str, Work]
     pooled."""
     def size(c: Claim) -> tuple[int, bool]:
         """The larger n first; of equal n, the study's own report before a review's."""
-        return _whole(c.n) or 0, study_of(c, works) == c.source_key
+        return whole_number(c.n) or 0, study_of(c, works) == c.source_key
 
     left_out: set[str] = set()
     by_cohort: dict[str, list[Claim]] = defaultdict(list)
@@ -211,7 +211,7 @@ def _effect(question: Question, claim: Claim):
     if question.measure in RATIOS:
         ratio, low, high = float(claim.value), float(claim.low), float(claim.high)
         return pooling.log_ratio_effect(ratio, low, high), (ratio, low, high)
-    events, n = _events(claim), _whole(claim.n)
+    events, n = _events(claim), whole_number(claim.n)
     low, high = pooling.exact_interval(events, n)
     return pooling.logit_effect(events, n), (float(claim.value), low * 100, high * 100)
 
@@ -224,10 +224,10 @@ def _own(claim: Claim) -> tuple:
 
 def _events(claim: Claim) -> int | None:
     """Printed events, else round(value / 100 x n) for a share."""
-    printed = _whole(claim.events)
+    printed = whole_number(claim.events)
     if printed is not None:
         return printed
-    n = _whole(claim.n)
+    n = whole_number(claim.n)
     if claim.unit == "%" and claim.value and n is not None:
         return round(float(claim.value) / 100 * n)
     return None
@@ -237,7 +237,7 @@ def _pooled(question: Question, included: list[tuple], works: dict[str, Work],
             judgements: dict[str, str]) -> tuple[Synthesis, dict[str, float]]:
     k = len(included)
     ratio = question.measure in RATIOS
-    sizes = [_whole(c.n) for c, _, _ in included]
+    sizes = [whole_number(c.n) for c, _, _ in included]
     n_total = sum(s for s in sizes if s) if any(sizes) else None
     designs = {works[key].pub_type in RANDOMIZED if key in works else False
                for key in (study_of(c, works) for c, _, _ in included)}
@@ -276,7 +276,7 @@ def _overlaps(question: Question, included: list[tuple], works: dict[str, Work]
         shared = _surnames(wa.authors) & _surnames(wb.authors)
         if len(shared) < 2:
             continue
-        na, nb = _whole(a.n), _whole(b.n)
+        na, nb = whole_number(a.n), whole_number(b.n)
         close = na and nb and abs(na - nb) <= 0.1 * max(na, nb)
         same_year = wa.year is not None and wa.year == wb.year
         if close or same_year:
@@ -291,12 +291,6 @@ def _surnames(authors: tuple[str, ...]) -> set[str]:
     return {surname(name) for name in authors}
 
 
-def _whole(text: str) -> int | None:
-    try:
-        number = float(text) if text else None
-    except ValueError:
-        return None
-    return int(number) if number is not None and number.is_integer() else None
 
 
 def shown_estimate(row: Synthesis) -> str:
@@ -310,4 +304,3 @@ def shown_estimate(row: Synthesis) -> str:
     if row.pi_low is not None:
         text += f"; PI {row.pi_low:.{digits}f}–{row.pi_high:.{digits}f}"
     return text + ")"
-

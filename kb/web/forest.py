@@ -83,7 +83,7 @@ def forest(title: str, rows: Iterable[Row], pooled: Pooled | None, ratio: bool,
     unit = "" if ratio else " %"
     out = [f'<text x="10" y="20" font-size="15" font-weight="bold" fill="{TEXT}">'
            f'{escape(title)}</text>',
-           f'<text x="10" y="38" font-size="11" fill="#555">study · arm</text>',
+           '<text x="10" y="38" font-size="11" fill="#555">study · arm</text>',
            f'<text x="{LABEL_WIDTH}" y="38" font-size="11" fill="#555">'
            f'{"ratio" if ratio else "%"} (95% CI) · n · weight</text>']
     y = TOP
