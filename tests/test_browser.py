@@ -79,9 +79,9 @@ def test_claim_list_facets_and_search(page, base_url):
     expect(page.locator("td.col-outcome").first).to_have_text("liver-metastases")
     shot(page, "claims-facet-outcome")
     page.goto(base_url + "/kb/claims")
-    page.fill("input#_search", "survival")
+    page.fill("input#_search", "survival untreated")
     page.press("input#_search", "Enter")
-    expect(page).to_have_url(re.compile(r"/kb/claims\?_search=survival"))
+    expect(page).to_have_url(re.compile(r"/kb/claims\?_search=survival\+untreated"))
     expect(page.locator("td.col-id", has_text="jagannath2012-c05")).to_be_visible()
     shot(page, "claims-search")
 
