@@ -325,6 +325,9 @@ def export(db, data_dir, fmt, output, question_ids, review, source_keys, claim_i
         _fail("export", str(e), status=2)
     for note in selection.unknown:
         click.echo(f"not exported: {note}", err=True)
+    if fmt != "evidence-table":
+        for note in selection.incomplete:
+            click.echo(f"incomplete: {note}", err=True)
     if not output_file:
         click.echo(text, nl=False)
         return

@@ -171,6 +171,7 @@ def _pattern_hint(fld: schema.Field) -> str:
         "kind": "quantitative or qualitative",
         "authors": "'Surname Initials; Surname Initials'",
         "interval": "one of " + ", ".join(schema.INTERVALS),
+        "pmid_seen": "one of " + ", ".join(schema.PMID_SEEN),
         "domain": "one of " + ", ".join(schema.GRADE_DOMAINS),
         "judgement": "one of " + ", ".join(schema.JUDGEMENTS),
     }
@@ -276,3 +277,18 @@ def check_years(references: CsvFile) -> None:
         if number is not None and not schema.MIN_YEAR <= number <= last:
             references.problem(*references.location(row, "year"),
                                f"year {year} is outside {schema.MIN_YEAR}-{last}")
+
+
+def check_pmid_seen(references: CsvFile) -> None:
+    """A PMID says where it was read, and only a PMID does (files written before the
+    pmid_seen column stay readable without it)."""
+    if "pmid_seen" not in references.header:
+        return
+    for row, (pmid, seen) in enumerate(zip(references.column("pmid"),
+                                           references.column("pmid_seen"))):
+        if pmid and not seen:
+            references.problem(*references.location(row, "pmid_seen"), "pmid_seen is "
+                               "required with a pmid: pubmed, mirror or address")
+        elif seen and not pmid:
+            references.problem(*references.location(row, "pmid_seen"),
+                               f"pmid_seen {shown(seen)} but the row has no pmid")

@@ -55,6 +55,7 @@ def _load(data_dir: Path, records: dict[str, dict], cache_problems: list[Problem
         study_rules.check_arm_sizes(dataset["claims.csv"])
         study_rules.check_cohorts(dataset["claims.csv"])
         file_rules.check_years(dataset["references.csv"])
+        file_rules.check_pmid_seen(dataset["references.csv"])
         cross_rules.check_duplicate_works(dataset["references.csv"])
     for csv_file in dataset.files.values():
         dataset.problems.extend(csv_file.problems)

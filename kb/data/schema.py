@@ -26,6 +26,10 @@ NAMES = r"[^;\n]+(; [^;\n]+)*"   # 'Surname Initials; Surname Initials'
 
 MIN_YEAR = 1800
 
+# where a PMID was read; only the first is verified
+PMID_SEEN = ("pubmed", "mirror", "address")
+PMID_VERIFIED = "pubmed"
+
 # what a claim's low and high are
 RANGE, CI95, IQR, UNSTATED = "range", "95% CI", "IQR", "unstated"
 INTERVALS = (RANGE, CI95, IQR, UNSTATED)  # unstated: the page does not say
@@ -99,6 +103,10 @@ REFERENCES = DataFile(
               pattern=KEY, example="modlin2003"),
         Field("pmid", "PubMed identifier (digits). Blank while unverified.", pattern=PMID,
               example="28487601"),
+        Field("pmid_seen", "Where the PMID was read: pubmed (a PubMed or PMC page labels it "
+              "PMID), mirror (only a copy of a PubMed page on another host labels it) or "
+              "address (only a page address shows it). Only pubmed counts as verified.",
+              pattern="|".join(PMID_SEEN), may_be_absent=True, example="pubmed"),
         Field("pmcid", "PubMed Central identifier. Blank while unverified.", pattern=PMCID,
               example="PMC5403743"),
         Field("doi", "Digital Object Identifier, bare (no https://doi.org/).", pattern=DOI,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import NamedTuple
 
-from . import schema, text
+from . import journals, schema, text
 from .dataset import Dataset, typed_rows
 
 # sources columns a cached record may fill when the curated cell is blank
@@ -19,7 +19,8 @@ FILLABLE = ("pmcid", "doi", "title", "journal", "year", "volume", "issue", "page
             "publisher", "place")
 # the columns a source gets from its cached PubMed record (blank without one)
 PUBMED_SOURCE_COLUMNS = {"abstract": str, "mesh": str, "publication_types": str,
-                         "journal_abbrev": str, "retracted": int, "from_pubmed": str}
+                         "journal_abbrev": str, "journal_abbrev_from": str,
+                         "retracted": int, "from_pubmed": str}
 DERIVED_COLUMNS = ("first_author", "authors_complete", "label")
 COLUMNS = (*schema.REFERENCES.columns, *DERIVED_COLUMNS, *PUBMED_SOURCE_COLUMNS)
 
@@ -42,6 +43,12 @@ def works(dataset: Dataset) -> Works:
         source = dict(zip(columns, row))
         record = dataset.pubmed.get(source["pmid"]) if source["pmid"] else None
         extra = fill(source, record)
+        if not extra["journal_abbrev"] and source["pub_type"] not in ("book", "chapter"):
+            extra["journal_abbrev"] = journals.abbreviation(source["journal"])
+        if extra["journal_abbrev"]:
+            from_pubmed = bool(record and record.get("journal_abbrev"))
+            extra["journal_abbrev_from"] = (journals.FROM_PUBMED if from_pubmed
+                                            else journals.DERIVED)
         names, complete = text.split_authors(source["authors"])
         for position, name in enumerate(names, start=1):
             authorships.append((source["key"], position, ids.setdefault(name, len(ids) + 1)))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 
 CHUNK = 500   # ids bound in one query (SQLite allows 999 variables in older builds)
-SOURCE_COLUMNS = ("key", "first_author", "pmid", "pmcid", "doi", "title", "authors", "journal",
+SOURCE_COLUMNS = ("key", "first_author", "pmid", "pmid_seen", "pmcid", "doi", "title", "authors", "journal",
                   "journal_abbrev", "year", "volume", "issue", "pages", "editors",
                   "publisher", "place", "pub_type", "retracted")
 _SOURCES = f"select {', '.join(SOURCE_COLUMNS)} from sources"

@@ -102,7 +102,10 @@ SOURCE_COLUMNS = (
     ("abstract", str, "Abstract from the cached PubMed record."),
     ("mesh", str, "MeSH headings from the cached PubMed record (JSON list)."),
     ("publication_types", str, "PubMed publication types (JSON list)."),
-    ("journal_abbrev", str, "Journal abbreviation from PubMed."),
+    ("journal_abbrev", str, "Journal abbreviation: PubMed's, else the ISO 4 abbreviation "
+     "of a full title derived by pyiso4 (journal_abbrev_from says which)."),
+    ("journal_abbrev_from", str, "Where journal_abbrev comes from: PubMed, or ISO 4, "
+     "derived by pyiso4."),
     ("retracted", int, "1 when PubMed records a retraction of this work."),
     ("from_pubmed", str, "Fields blank in references.csv and filled from the cached "
      "PubMed record (curated fields always win)."),

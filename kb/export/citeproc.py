@@ -25,6 +25,8 @@ import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from .writers import gaps, incomplete_note
+
 STYLES_DIR = Path(__file__).parent / "styles"
 STYLES = {"vancouver": "nlm-citation-sequence.csl", "ama": "american-medical-association.csl"}
 OUTPUTS = ("text", "markdown", "html")
@@ -108,7 +110,17 @@ def entries(items: list[dict], style: str, output: str = "text",
         rendered = pool.map(lambda c: _render_chunk(c, style, output), chunks)
         text = dict(zip((item["id"] for item in distinct),
                         (entry for part in rendered for entry in part)))
-    return [text[item["id"]] for item in items]
+    return [_marked(text[item["id"]], item, output) for item in items]
+
+
+def _marked(entry: str, item: dict, output: str) -> str:
+    """An entry that lacks what a reader needs says so, unless it says nothing at all."""
+    missing = gaps(item)
+    if not missing or entry in (NOTHING_TO_PRINT.format(id=item["id"]),
+                                html.escape(NOTHING_TO_PRINT.format(id=item["id"]))):
+        return entry
+    note = f"[{incomplete_note(item)}.]"
+    return f"{entry} {html.escape(note) if output == 'html' else note}"
 
 
 def bibliography(numbered: list[tuple[int, dict]], style: str, output: str = "text",

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from kb.db import queries
 
-from .writers import csl_item
+from .writers import csl_item, gaps
 
 
 class SelectionError(ValueError):
@@ -58,6 +58,13 @@ class Selection:
     @property
     def numbers(self) -> list[int]:
         return [n for n, _ in self.entries]
+
+    @property
+    def incomplete(self) -> list[str]:
+        """'key: no authors, year' for each work lacking what a reader needs to find it
+        (each entry also says so in every format)."""
+        return [f"{item['id']}: no {', '.join(missing)} verified yet"
+                for item in self.works if (missing := gaps(item))]
 
 
 def all_sources(conn: sqlite3.Connection) -> Selection:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import re
 
+from kb.data.schema import PMID_VERIFIED
 from kb.data.text import ET_AL
 
 FORMATS = ("bibtex", "ris", "csl-json")
@@ -73,13 +74,48 @@ def csl_item(row: dict) -> dict:
         "issue": _text(row.get("issue")),
         "page": row.get("pages"),
         "DOI": row.get("doi"),
-        "PMID": _text(row.get("pmid")),
+        "PMID": _text(row.get("pmid")) if row.get("pmid_seen") in (None, "", PMID_VERIFIED)
+        else None,
         "PMCID": row.get("pmcid"),
         "note": RETRACTED_NOTE if row.get("retracted") else None,
     }
     if row.get("year") not in (None, ""):
         item["issued"] = {"date-parts": [[int(row["year"])]]}
-    return {k: v for k, v in item.items() if v not in (None, "", [])}
+    item = {k: v for k, v in item.items() if v not in (None, "", [])}
+    unverified = (f"PMID {row['pmid']} not verified on PubMed ({SEEN[row['pmid_seen']]})"
+                  if row.get("pmid") and "PMID" not in item else None)
+    missing = gaps(item)
+    if missing or unverified:   # never exported silently incomplete
+        item["note"] = "; ".join(filter(None, (item.get("note"),
+                                              incomplete_note(item) if missing else None,
+                                              unverified)))
+    return item
+
+
+# where a PMID not verified on PubMed was seen
+SEEN = {"mirror": "labelled only on a copy of PubMed on another host",
+        "address": "seen only in a page address"}
+
+# what a citation needs, by the CSL field that holds it
+NEEDED = (("author", "authors"), ("title", "title"), ("container-title", "journal"),
+          ("issued", "year"))
+
+
+def gaps(item: dict) -> list[str]:
+    """What a CSL item lacks of authors (or editors), title, journal (a book's chapter
+    its book; a whole book none) and year: the fields a reader needs to find the work."""
+    journal_needed = item.get("type") != "book"
+    return [name for field, name in NEEDED
+            if not item.get(field) and (field != "container-title" or journal_needed)
+            and not (field == "author" and item.get("editor"))]
+
+
+def incomplete_note(item: dict) -> str:
+    """'Incomplete: no authors or year verified yet (nelm-kb key x)'"""
+    missing = gaps(item)
+    listed = (", ".join(missing[:-1]) + " or " + missing[-1]) if len(missing) > 1 \
+        else missing[0]
+    return f"Incomplete: no {listed} verified yet (nelm-kb key {item['id']})"
 
 
 def _text(value) -> str | None:

@@ -4,13 +4,12 @@ verified_from as links, and keys in views and queries as links to their rows."""
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from functools import lru_cache
+from urllib.parse import quote
 
 from markupsafe import Markup
 
-from kb.data.schema import VERIFIED_SEPARATOR
+from kb.data.schema import PMID_VERIFIED, VERIFIED_SEPARATOR
 from kb.db.tables import TABLES_BY_NAME
 from kb.evidence.numbers import plain_number
 
@@ -51,7 +50,13 @@ def render(value, column: str, table: str | None, database: str, datasette, row=
     if value in (None, ""):
         return UNVERIFIED if what == "identifier" and table == "sources" else None
     if what == "identifier":
-        return link(identifier_url(detail, value), value)
+        shown = link(identifier_url(detail, value), value)
+        seen = row["pmid_seen"] if detail == "pmid" and row is not None \
+            and "pmid_seen" in row.keys() else None
+        if seen and seen != PMID_VERIFIED:
+            return shown + Markup(' <em class="unverified" title="not labelled PMID on a '
+                                  f'PubMed or PMC page: {seen}">not verified on PubMed</em>')
+        return shown
     if what == "number":
         return plain_number(value) if isinstance(value, float) else None  # 13, not 13.0
     if what == "question":   # the question's text leads to its answer

@@ -5,9 +5,7 @@ range plot of the outcome the page is about."""
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from kb.db.tables import TABLES_BY_NAME
 
