@@ -29,7 +29,7 @@ def test_a_pmid_verified_on_pubmed_is_exported():
 
 @pytest.mark.parametrize("seen, why", [
     ("address", "seen only in a page address"),
-    ("mirror", "labelled only on a copy of PubMed on another host")])
+    ("other", "labelled only on a page other than PubMed's or PMC's")])
 def test_a_pmid_not_verified_on_pubmed_is_left_out_and_said(seen, why):
     item = writers.csl_item({**ROW, "pmid_seen": seen})
     assert "PMID" not in item
@@ -40,10 +40,10 @@ def test_every_pmid_says_where_it_was_read(run, data_dir):
     with_seen(data_dir / "references.csv", "")
     result = run("validate", "--data", data_dir)
     assert result.exit_code == 1
-    assert "pmid_seen is required with a pmid: pubmed, mirror or address" in result.output
+    assert "pmid_seen is required with a pmid: pubmed, other or address" in result.output
     edit(data_dir / "references.csv", "gamma1999,22222222,pubmed,", "gamma1999,22222222,labelled,")
     result = run("validate", "--data", data_dir)
-    assert "pmid_seen 'labelled' is not valid: one of pubmed, mirror, address" \
+    assert "pmid_seen 'labelled' is not valid: one of pubmed, other, address" \
         in result.output
 
 

@@ -288,7 +288,7 @@ def check_pmid_seen(references: CsvFile) -> None:
                                            references.column("pmid_seen"))):
         if pmid and not seen:
             references.problem(*references.location(row, "pmid_seen"), "pmid_seen is "
-                               "required with a pmid: pubmed, mirror or address")
+                               "required with a pmid: pubmed, other or address")
         elif seen and not pmid:
             references.problem(*references.location(row, "pmid_seen"),
                                f"pmid_seen {shown(seen)} but the row has no pmid")

@@ -27,7 +27,7 @@ NAMES = r"[^;\n]+(; [^;\n]+)*"   # 'Surname Initials; Surname Initials'
 MIN_YEAR = 1800
 
 # where a PMID was read; only the first is verified
-PMID_SEEN = ("pubmed", "mirror", "address")
+PMID_SEEN = ("pubmed", "other", "address")
 PMID_VERIFIED = "pubmed"
 
 # what a claim's low and high are
@@ -104,7 +104,7 @@ REFERENCES = DataFile(
         Field("pmid", "PubMed identifier (digits). Blank while unverified.", pattern=PMID,
               example="28487601"),
         Field("pmid_seen", "Where the PMID was read: pubmed (a PubMed or PMC page labels it "
-              "PMID), mirror (only a copy of a PubMed page on another host labels it) or "
+              "PMID), other (only a page of another host labels it, e.g. a copy of PubMed) or "
               "address (only a page address shows it). Only pubmed counts as verified.",
               pattern="|".join(PMID_SEEN), may_be_absent=True, example="pubmed"),
         Field("pmcid", "PubMed Central identifier. Blank while unverified.", pattern=PMCID,

@@ -93,7 +93,7 @@ def csl_item(row: dict) -> dict:
 
 
 # where a PMID not verified on PubMed was seen
-SEEN = {"mirror": "labelled only on a copy of PubMed on another host",
+SEEN = {"other": "labelled only on a page other than PubMed's or PMC's",
         "address": "seen only in a page address"}
 
 # what a citation needs, by the CSL field that holds it
