@@ -106,7 +106,7 @@ def test_overlapping_author_groups_are_flagged_not_merged(conn):
     flagged = conn.execute("select claim_id, message from claim_flags where rule = "
                            "'suspected overlap'").fetchall()
     assert [r["claim_id"] for r in flagged] == ["s2001-c01", "s2005-c01"]
-    assert "share 2 authors (ant, bee) and n 100 and 104" in flagged[0]["message"]
+    assert "share 2 authors (ant, bee), n 100 and 104" in flagged[0]["message"]
     assert studies(conn, "q-resection")["s2005-c01"] == (1, None)
 
 

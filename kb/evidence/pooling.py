@@ -68,7 +68,8 @@ def pool(effects: Sequence[Effect], back: str) -> Pooled:
     y = np.array([e.y for e in effects])
     variance = np.array([e.variance for e in effects])
     k = len(effects)
-    result = combine_effects(y, variance, method_re="dl")
+    with np.errstate(invalid="ignore"):   # a negative tau2's random-effects terms
+        result = combine_effects(y, variance, method_re="dl")
     q = float(result.q)
     if result.tau2 > 0:
         tau2, mean = float(result.tau2), float(result.mean_effect_re)

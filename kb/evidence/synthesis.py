@@ -10,9 +10,10 @@ are the question's terms or narrower ones (the vocabulary's `broader`). Of those
 - one report per cohort, the one with the largest n; one figure per study and arm;
 - only a point value with its n (a proportion) or with its 95% CI (a ratio), at the
   question's timepoint; medians and ranges are listed, never pooled.
-Two primary studies of one author group (two or more authors shared) without a cohort
-key, with an n within 10 % or published the same year, are flagged as a suspected
-overlap, never merged silently.
+Two pooled primary studies of one author group (two or more authors shared) without a
+cohort key are flagged as a suspected overlap, never merged silently: the message says
+whether their n are within 10 % or they were published the same year; their accrual
+years are not recorded, so an overlap is never ruled out.
 """
 
 from __future__ import annotations
@@ -278,13 +279,16 @@ def _overlaps(question: Question, included: list[tuple], works: dict[str, Work]
             continue
         na, nb = whole_number(a.n), whole_number(b.n)
         close = na and nb and abs(na - nb) <= 0.1 * max(na, nb)
-        same_year = wa.year is not None and wa.year == wb.year
-        if close or same_year:
-            why = (f"n {na} and {nb}" if close else f"both published in {wa.year}")
-            yield (FLAG, OVERLAP, f"{question.id}: {key_a} and {key_b} share "
-                   f"{len(shared)} authors ({', '.join(sorted(shared))}) and {why}: the "
-                   "same patients reported twice? Give them one cohort key if so",
-                   (a.id, b.id))
+        if close:
+            why = f"n {na} and {nb}"
+        elif wa.year is not None and wa.year == wb.year:
+            why = f"both published in {wa.year}"
+        else:   # the accrual years are not recorded, so an overlap cannot be ruled out
+            why = "accrual years not recorded"
+        yield (FLAG, OVERLAP, f"{question.id}: {key_a} and {key_b} share "
+               f"{len(shared)} authors ({', '.join(sorted(shared))}), {why}: the "
+               "same patients reported twice? Give them one cohort key if so",
+               (a.id, b.id))
 
 
 def _surnames(authors: tuple[str, ...]) -> set[str]:
