@@ -325,17 +325,21 @@ def export(db, data_dir, fmt, output, question_ids, review, source_keys, claim_i
         _fail("export", str(e), status=2)
     for note in selection.unknown:
         click.echo(f"not exported: {note}", err=True)
-    if fmt != "evidence-table":
-        for note in selection.incomplete:
-            click.echo(f"incomplete: {note}", err=True)
+    for note in selection.incomplete if fmt != "evidence-table" else ():
+        click.echo(f"incomplete: {note}", err=True)
+    _put(text, output_file, f"{len(selection.entries)} references")
+
+
+def _put(text: str | bytes, output_file: Path | None, what: str) -> None:
+    """An export to standard output, or written atomically to output_file."""
     if not output_file:
         click.echo(text, nl=False)
         return
     try:
-        write_atomic(output_file, text.encode("utf-8"))
+        write_atomic(output_file, text if isinstance(text, bytes) else text.encode("utf-8"))
     except CannotWrite as e:
         _fail("export", f"cannot write {e.filename}: {e.strerror}; nothing was written")
-    click.echo(f"wrote {len(selection.entries)} references to {output_file}", err=True)
+    click.echo(f"wrote {what} to {output_file}", err=True)
 
 
 def _export_sof(db, data_dir, fmt, output, question_ids, other_selection, output_file):
@@ -352,15 +356,7 @@ def _export_sof(db, data_dir, fmt, output, question_ids, other_selection, output
         table = formats.summary_of_findings(db, question_ids or None, output)
     except ValueError as e:   # an unknown question (SelectionError) or output
         raise click.UsageError(str(e)) from None
-    data = table if isinstance(table, bytes) else table.encode("utf-8")
-    if not output_file:
-        click.echo(table, nl=False)
-        return
-    try:
-        write_atomic(output_file, data)
-    except CannotWrite as e:
-        _fail("export", f"cannot write {e.filename}: {e.strerror}; nothing was written")
-    click.echo(f"wrote the summary of findings to {output_file}", err=True)
+    _put(table, output_file, "the summary of findings")
 
 
 @cli.command()
