@@ -128,3 +128,12 @@ def test_claims_of_one_finding_share_its_number_and_findings_are_numbered_in_tur
                            claim("c", measure="count", unit="cases", value="9", n="3")],
                           WORKS)
     assert [(f.flag, f.claim_id) for f in flagged] == [(1, "a"), (1, "b"), (2, "c")]
+
+
+def test_a_reviews_figures_citing_several_references_are_no_ones_arms():
+    review = [claim("size", "review-a", outcome="study-size", measure="count", unit="cases",
+                    value="100", n="100", cites=[(1, "x"), (2, "y")]),
+              claim("drug", "review-a", arm="drug", n="80", value="50", cites=[(1, "x"), (2, "y")]),
+              claim("other", "review-a", arm="placebo", n="70", value="40",
+                    cites=[(3, "z"), (4, "w")])]
+    assert found(*review) == []

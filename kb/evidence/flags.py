@@ -16,7 +16,7 @@ from typing import Iterable, Iterator
 from kb.data.schema import CI95
 from kb.data.text import whole_number
 
-from .model import FLAG, NOTE, Claim, Flag, Work, study_of
+from .model import FLAG, NOTE, POOLED_ELSEWHERE, Claim, Flag, Work, study_of
 from .numbers import plain_number
 from .trails import same_figures
 
@@ -72,6 +72,8 @@ def _direction(claims: list[Claim], works) -> Iterator[tuple]:
     for c in claims:
         if (c.outcome in SURVIVAL or c.outcome in CUMULATIVE) and c.measure == "proportion" \
                 and c.value and years(c.timepoint) is not None:
+            if not _one_study(c, works):
+                continue
             key = (study_of(c, works), c.arm, c.population, c.outcome, c.intervention,
                    c.comparator)
             groups[key].append((years(c.timepoint), float(c.value), c))
@@ -93,8 +95,9 @@ def _direction(claims: list[Claim], works) -> Iterator[tuple]:
 def _arms(claims: list[Claim], works) -> Iterator[tuple]:
     """The arms of one study add up to more patients than the study has."""
     by_source: dict[str, list[Claim]] = defaultdict(list)
-    for c in claims:
-        by_source[c.source_key].append(c)
+    for c in claims:   # a review's table rows belong to the studies they cite
+        if _one_study(c, works):
+            by_source[study_of(c, works)].append(c)
     for source, own in by_source.items():
         arms: dict[str, tuple[int, str]] = {}
         for c in own:
@@ -183,6 +186,12 @@ def _restatements(claims: list[Claim], works: dict[str, Work]) -> Iterator[tuple
         else:
             yield (NOTE, RESTATED_AGREE, f"{len(sources)} works restate {primary} alike "
                    f"({restating[0].shown()}): concordant", ids)
+
+
+def _one_study(claim: Claim, works: dict[str, Work]) -> bool:
+    """Is the figure one study's? A review's figure is when it cites one reference."""
+    work = works.get(claim.source_key)
+    return work is None or work.pub_type not in POOLED_ELSEWHERE or len(claim.cites) == 1
 
 
 RULE_FUNCTIONS = (_direction, _arms, _count_above_n, _denominator, _outside_interval,
