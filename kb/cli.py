@@ -34,7 +34,7 @@ DEFAULT_DB = "kb.db"
 def data_option(fn):
     return click.option(
         "--data", "data_dir", default="data", show_default=True,
-        type=click.Path(file_okay=False, path_type=Path),
+        type=click.Path(exists=True, file_okay=False, path_type=Path),
         help="Folder holding references.csv, citations.csv, claims.csv, vocabulary.csv.",
     )(fn)
 
@@ -273,7 +273,8 @@ def resolve(data_dir, output):
               "(default), html, csv or docx.")
 @click.option("--question", "question_ids", multiple=True, metavar="ID",
               help="For sof: these guideline questions (repeat, or comma-separated); "
-              "every question when left out.")
+              "every question when left out. For the other formats: the claims one "
+              "question considers.")
 @click.option("--reference-list", "review", metavar="KEY",
               help="The works a review's reference list names, numbered as it numbers them.")
 @click.option("--source", "source_keys", multiple=True, metavar="KEY",
@@ -282,13 +283,16 @@ def resolve(data_dir, output):
               help="The works behind these claims (repeat, or comma-separated), numbered "
               "in order of first use.")
 @click.option("--outcome", metavar="TERM", help="Claims about this outcome.")
+@click.option("--intervention", metavar="TERM", help="Claims about this intervention.")
+@click.option("--population", metavar="TERM", help="Claims about this population.")
+@click.option("--timepoint", metavar="TEXT", help="Claims at this timepoint ('5 years').")
 @click.option("--where", metavar="SQL",
               help="Claims matching an SQL condition on the claims table, e.g. "
               "\"population = 'pancreatic-nen'\".")
 @click.option("-o", "--output-file", "output_file", type=click.Path(dir_okay=False,
               path_type=Path), help="Write here (atomically) instead of to standard output.")
 def export(db, data_dir, fmt, output, question_ids, review, source_keys, claim_ids, outcome,
-           where, output_file):
+           intervention, population, timepoint, where, output_file):
     """Export references: every source, a review's list, or the works behind claims.
 
     With no selection, bibtex/ris/csl-json/vancouver/ama export every source and
@@ -298,17 +302,15 @@ def export(db, data_dir, fmt, output, question_ids, review, source_keys, claim_i
 
     sof writes a GRADE summary-of-findings table of guideline questions (--question).
     """
-    if fmt == "sof" or question_ids:
-        return _export_sof(db, data_dir, fmt, output, split_list(question_ids),
-                           bool(review or source_keys or claim_ids or outcome or where),
-                           output_file)
-    claims_asked = bool(claim_ids or outcome or where)
-    if sum([bool(review), bool(source_keys), claims_asked]) > 1:
-        raise click.UsageError("choose one selection: --reference-list, --source, or "
-                               "claims (--claim, --outcome, --where)")
-    if fmt == "evidence-table" and (review or source_keys):
-        raise click.UsageError("an evidence table is made of claims: select them with "
-                               "--claim, --outcome or --where (or nothing, for all)")
+    terms = dict(intervention=intervention, population=population, timepoint=timepoint)
+    questions = split_list(question_ids)
+    try:
+        formats.check_selection(fmt, review, source_keys, bool(
+            claim_ids or outcome or where or any(terms.values())), questions)
+    except SelectionError as e:
+        raise click.UsageError(str(e)) from None
+    if fmt == "sof":
+        return _export_sof(db, data_dir, output, questions, output_file)
     try:
         formats.output_for(fmt, output)
     except ValueError as e:
@@ -318,7 +320,8 @@ def export(db, data_dir, fmt, output, question_ids, review, source_keys, claim_i
         text, selection = formats.export(
             db, fmt, output, review=review, source_keys=split_list(source_keys),
             claims=split_list(claim_ids), outcome=outcome, where=where,
-            of_claims=fmt == "evidence-table")
+            of_claims=fmt == "evidence-table", question=questions[0] if questions else None,
+            **terms)
     except SelectionError as e:
         raise click.UsageError(str(e)) from None
     except citeproc.CiteprocError as e:
@@ -342,13 +345,8 @@ def _put(text: str | bytes, output_file: Path | None, what: str) -> None:
     click.echo(f"wrote {what} to {output_file}", err=True)
 
 
-def _export_sof(db, data_dir, fmt, output, question_ids, other_selection, output_file):
+def _export_sof(db, data_dir, output, question_ids, output_file):
     """kb export -f sof: the summary-of-findings table, to a file or standard output."""
-    if fmt != "sof":
-        raise click.UsageError("--question selects questions for -f sof only")
-    if other_selection:
-        raise click.UsageError("-f sof is made of guideline questions: select them with "
-                               "--question (or nothing, for all)")
     if output == "docx" and not output_file:
         raise click.UsageError("--as docx is a binary file: name it with -o FILE")
     _build_or_exit(db, data_dir, when_stale=True)

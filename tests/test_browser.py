@@ -136,7 +136,7 @@ def test_download_a_reviews_reference_list_as_bibtex(page, base_url):
     with page.expect_download() as info:
         box.get_by_role("link", name="BibTeX").click()
     download = info.value
-    assert download.suggested_filename == "reference-list-jagannath2012.bib"
+    assert download.suggested_filename == "jagannath2012-references.bib"
     text = Path(download.path()).read_text(encoding="utf-8")
     assert "@article{rindi2006," in text and "@incollection{talamonti2004," in text
 

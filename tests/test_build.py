@@ -222,3 +222,12 @@ def test_build_serve_and_export_fail_alike_when_the_build_fails(
     assert result.exit_code == 1
     building = "" if command == ("build",) else f"building {db} from {data_dir}/\n"
     assert result.output == f"{building}kb build: {db} not built: {said}\n"
+
+
+@pytest.mark.parametrize("command", [["validate"], ["build", "kb.db"], ["export", "-f", "ris"]])
+def test_a_missing_data_folder_is_one_usage_error(run, tmp_path, command):
+    result = run(*command, "--data", tmp_path / "nowhere")
+    assert result.exit_code == 2
+    assert result.output.splitlines()[-1] == (
+        f"Error: Invalid value for '--data': Directory '{tmp_path / 'nowhere'}' does not "
+        "exist.")

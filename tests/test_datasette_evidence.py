@@ -102,10 +102,32 @@ def test_a_plot_with_more_claims_than_it_shows_puts_conflicts_first_and_offers_n
     assert not [t for t in only.iter(f"{SVG}text") if t.get("class") == "kb-plot-note"]
 
 
-def test_plots_of_unknown_outcomes_are_404(get):
-    response = get("/kb/-/plot/outcome/no-such-outcome.svg", status=404)
-    assert "not an outcome term" in response.text
-    get("/kb/-/plot/outcome/nen", status=404)  # a population, not an outcome
+def test_plots_of_unknown_outcomes_are_400_with_the_nearest_term(get):
+    response = get("/kb/-/plot/outcome/overal-survival.svg", status=400)
+    assert ("outcome 'overal-survival' is not an outcome term (did you mean "
+            "'overall-survival'?)") in response.text
+    get("/kb/-/plot/outcome/nen", status=400)  # a population, not an outcome
+    response = get("/kb/-/plot/outcome/overall-survival?population=nen-lmm", status=400)
+    assert "population 'nen-lmm' is not a population term (did you mean 'nen-lm'?)" \
+        in response.text
+
+
+@pytest.mark.parametrize("path, message", [
+    ("/kb/claims?outcome=overal-survival",
+     "outcome 'overal-survival' is not an outcome term (did you mean 'overall-survival'?)"),
+    ("/kb/claims.json?population__exact=metastatic-nem",
+     "population 'metastatic-nem' is not a population term (did you mean "
+     "'metastatic-nen'?)"),
+    ("/kb/claim_evidence?timepoint=5%20yaers",
+     "timepoint '5 yaers' is not a timepoint any claim gives (did you mean '5 years'?)"),
+])
+def test_a_table_filtered_by_a_term_no_row_could_match_is_400(get, path, message):
+    assert message in html.unescape(get(path, status=400).text)
+
+
+def test_a_known_term_with_no_rows_is_an_empty_table_not_an_error(get):
+    rows = get("/kb/claims.json?outcome=study-size&population=other&_shape=array").json()
+    assert rows == []
 
 
 def test_outcome_pages_link_their_plot(get):

@@ -121,7 +121,7 @@ def test_formatted_lists_download_as_text_markdown_and_html(get):
 def test_evidence_table_downloads(get):
     response = get("/kb/-/export/evidence-table.csv?claim=review2013-c03")
     assert response.headers["content-disposition"] == (
-        'attachment; filename="evidence-table.csv"')
+        'attachment; filename="1-chosen-evidence-table.csv"')
     assert "'=HYPERLINK(" in response.text
     page = get("/kb/-/export/evidence-table.html?outcome=overall-survival").text
     assert '<td class="col-claim">review2013-c02</td>' in page
@@ -223,3 +223,15 @@ def test_formatted_lists_are_rendered_one_at_a_time(export_db, monkeypatch):
     most[0] = 0
     plain = asyncio.run(burst(["/kb/-/export/sources.bib", "/kb/-/export/sources.ris"] * 3))
     assert [r.status_code for r in plain] == [200] * 6 and most[0] > 1
+
+
+@pytest.mark.parametrize("path, name", [
+    ("/kb/-/export/claims.bib?outcome=overall-survival&timepoint=5+years",
+     "overall-survival-5-years-claims.bib"),
+    ("/kb/-/export/reference-list/review2013.ris", "review2013-references.ris"),
+    ("/kb/-/export/sources.bib?pub_type=chapter", "chapter-sources.bib"),
+    ("/kb/-/export/sources.bib", "sources.bib"),
+])
+def test_a_download_is_named_for_its_selection(get, path, name):
+    disposition = get(path).headers["content-disposition"]
+    assert disposition.endswith(f'filename="{name}"')

@@ -268,17 +268,30 @@ def test_kb_export_evidence_table_as_html(run, data, tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["-f", "bibtex", "--claim", "nope"], "no such claim: nope"),
     (["-f", "bibtex", "--source", "solo2001", "--outcome", "x"], "choose one selection: "
-     "--reference-list, --source, or claims (--claim, --outcome, --where)"),
+     "--reference-list, --source, or claims (--claim, --question, --outcome, --intervention, "
+     "--population, --timepoint, --where)"),
     (["-f", "evidence-table", "--reference-list", "review2013"], "an evidence table is made "
-     "of claims: select them with --claim, --outcome or --where (or nothing, for all)"),
+     "of claims: select them with --claim, --question, --outcome, ... or --where (or "
+     "nothing, for all)"),
+    (["-f", "vancouver", "--outcome", "overal-survival"], "outcome 'overal-survival' is not "
+     "an outcome term (did you mean 'overall-survival'?)"),
+    (["-f", "bibtex", "--intervention", "resektion"], "intervention 'resektion' is not an "
+     "intervention term (did you mean 'resection'?)"),
+    (["-f", "ris", "--population", "metastatic-nem"], "population 'metastatic-nem' is not a "
+     "population term (did you mean 'metastatic-nen'?)"),
+    (["-f", "evidence-table", "--timepoint", "5 yaers"], "timepoint '5 yaers' is not a "
+     "timepoint any claim gives (did you mean '5 years'?)"),
+    (["-f", "bibtex", "--reference-list", "review2031"], "no such source: review2031 (did "
+     "you mean 'review2013'?)"),
     (["-f", "ris", "--as", "html"],
      "Invalid value for --as: ris is written as one form only, not html"),
     (["-f", "vancouver", "--as", "csv"],
      "Invalid value for --as: vancouver is written as text, markdown, html, not csv"),
     (["-f", "bibtex", "--where", "drop table claims"], "the claim filter 'drop table claims' "
      'is not valid SQL: near "drop": syntax error'),
-], ids=["unknown claim", "two selections", "evidence table of a list", "ris as html",
-        "vancouver as csv", "bad where"])
+], ids=["unknown claim", "two selections", "evidence table of a list", "outcome typo",
+        "intervention typo", "population typo", "timepoint typo", "review typo",
+        "ris as html", "vancouver as csv", "bad where"])
 def test_kb_export_usage_errors_exit_2_and_write_nothing(run, data, tmp_path, args, message):
     out = tmp_path / "out"
     result = run("export", tmp_path / "kb.db", "--data", data, *args, "-o", out)

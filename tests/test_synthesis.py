@@ -4,6 +4,7 @@ question page and its forest plot, the summary-of-findings exports, and the bad 
 the validator refuses."""
 
 import csv
+import html
 import html.parser
 import io
 import shutil
@@ -129,9 +130,10 @@ def test_a_question_with_no_poolable_study_says_so_and_is_not_an_error(get):
     assert "kb-forest" not in page
 
 
-def test_an_unknown_question_is_a_404_naming_the_questions(get):
-    response = get("/kb/-/question/q-nope", status=404)
-    assert "q-empty, q-hr, q-resection" in response.text
+def test_an_unknown_question_is_a_400_with_the_nearest_question(get):
+    response = get("/kb/-/question/q-resektion", status=400)
+    assert "question 'q-resektion' is not a question (did you mean 'q-resection'?)" \
+        in html.unescape(response.text)
 
 
 def test_the_forest_plot_links_each_row_to_its_claim_and_draws_the_pooled_diamond(get):

@@ -124,3 +124,30 @@ def pooled_studies(conn: sqlite3.Connection, question_id: str) -> list[dict]:
           on study.key = synthesis_studies.study_key
         where question_id = ? and included = 1
         order by weight desc, claim_id""", (question_id,))
+
+
+# the values a filter may take, by what it filters: a vocabulary field's terms, the
+# timepoints the claims write, the questions, the works with a reference list
+KNOWN_SQL = {
+    **{field: "select term from vocabulary where field = ?"
+       for field in ("population", "intervention", "comparator", "outcome", "measure",
+                     "unit", "pub_type")},
+    "timepoint": "select distinct timepoint from claims where timepoint is not null",
+    "question": "select id from questions",
+    "review": "select distinct citing_key from citations",
+}
+VOCABULARY_FIELD = {"comparator": "intervention"}
+
+
+def known(conn: sqlite3.Connection, what: str) -> set[str]:
+    """The values a filter on `what` can match (see KNOWN_SQL)."""
+    sql = KNOWN_SQL[what]
+    params = (VOCABULARY_FIELD.get(what, what),) if "?" in sql else ()
+    return {row[0] for row in conn.execute(sql, params)}
+
+
+def claims_of_question(conn: sqlite3.Connection, question_id: str) -> list[str]:
+    """The claims considered for a question, pooled ones first (as its page lists them)."""
+    return [row[0] for row in conn.execute(
+        "select claim_id from synthesis_studies where question_id = ? "
+        "order by included desc, weight desc, claim_id", (question_id,))]

@@ -35,6 +35,28 @@ MEDIA = {
 }
 
 
+def check_selection(fmt: str, review, source_keys, claims_asked: bool,
+                    questions: list[str]) -> None:
+    """Raise SelectionError when `kb export`'s options name two selections, or one the
+    format cannot take."""
+    if fmt == "sof":
+        if review or source_keys or claims_asked:
+            raise SelectionError("-f sof is made of guideline questions: select them with "
+                                 "--question (or nothing, for all)")
+        return
+    if len(questions) > 1:
+        raise SelectionError("--question takes one question for claims (several for "
+                             "-f sof)")
+    if sum([bool(review), bool(source_keys), claims_asked or bool(questions)]) > 1:
+        raise SelectionError("choose one selection: --reference-list, --source, or claims "
+                             "(--claim, --question, --outcome, --intervention, "
+                             "--population, --timepoint, --where)")
+    if fmt == "evidence-table" and (review or source_keys):
+        raise SelectionError("an evidence table is made of claims: select them with "
+                             "--claim, --question, --outcome, ... or --where (or nothing, "
+                             "for all)")
+
+
 def output_for(fmt: str, output: str | None) -> str | None:
     """The output a format is written as: the one asked for, else its default."""
     if fmt not in ALL_FORMATS:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass, field
 
+from kb.data.text import did_you_mean, with_article
 from kb.db import queries
 
 from .writers import csl_item, gaps
@@ -86,7 +87,8 @@ def reference_list(conn: sqlite3.Connection, review: str) -> Selection:
     """A review's reference list, numbered as the review numbers it."""
     label = queries.source_label(conn, review)
     if label is None:
-        raise SelectionError(f"no such source: {review}")
+        raise SelectionError(f"no such source: {review}"
+                             + did_you_mean(review, queries.known(conn, "review")))
     entries = queries.reference_list(conn, review)
     found = queries.sources_by_key(conn, [e["cited_key"] for e in entries if e["cited_key"]])
     selection = Selection(f"Reference list of {label}",
@@ -101,12 +103,36 @@ def reference_list(conn: sqlite3.Connection, review: str) -> Selection:
     return selection
 
 
-def claim_ids(conn: sqlite3.Connection, ids=None, outcome=None, where=None) -> list[str]:
-    """Claim ids in order: as listed, else by id; outcome and where narrow the set."""
+FILTERS = ("outcome", "intervention", "population", "timepoint")
+
+
+def check(conn: sqlite3.Connection, what: str, value: str) -> None:
+    """Raise SelectionError, with the nearest known value, when no claim could match."""
+    allowed = queries.known(conn, what)
+    if value not in allowed:
+        kind = {"question": "a question", "review": "a work with a reference list",
+                "timepoint": "a timepoint any claim gives"}.get(
+                    what, with_article(f"{what} term"))
+        raise SelectionError(f"{what} {value!r} is not {kind}" + did_you_mean(value, allowed))
+
+
+def claim_ids(conn: sqlite3.Connection, ids=None, outcome=None, where=None,
+              question=None, **terms) -> list[str]:
+    """Claim ids in order: as listed, else a question's (as its page lists them), else by
+    id; outcome, intervention, population, timepoint and where narrow the set. A term no
+    claim could match is refused, with the nearest one."""
+    chosen_terms = {"outcome": outcome, **terms}
+    for what, value in chosen_terms.items():
+        if value:
+            check(conn, what, value)
+    if question:
+        check(conn, "question", question)
+        ids = list(ids or []) + queries.claims_of_question(conn, question)
     clauses, params = [], []
-    if outcome:
-        clauses.append("outcome = ?")
-        params.append(outcome)
+    for what, value in chosen_terms.items():
+        if value:
+            clauses.append(f"[{what}] = ?")
+            params.append(value)
     if where:
         clauses.append(f"({where})")
     try:
@@ -175,7 +201,7 @@ def number_ranges(numbers: list[int]) -> str:
 def select(conn: sqlite3.Connection, review: str | None = None,
            source_keys: list[str] | None = None, claims: list[str] | None = None,
            outcome: str | None = None, where: str | None = None,
-           of_claims: bool = False) -> Selection:
+           of_claims: bool = False, question: str | None = None, **terms) -> Selection:
     """The selection `kb export` asks for: a review's list, some sources, the works behind
     claims (ids, an outcome, an SQL filter; every claim with of_claims), else every
     source."""
@@ -183,6 +209,7 @@ def select(conn: sqlite3.Connection, review: str | None = None,
         return reference_list(conn, review)
     if source_keys:
         return sources(conn, source_keys)
-    if claims or outcome or where or of_claims:
-        return behind_claims(conn, claim_ids(conn, claims or None, outcome, where))
+    if claims or outcome or where or of_claims or question or any(terms.values()):
+        return behind_claims(conn, claim_ids(conn, claims or None, outcome, where,
+                                             question, **terms))
     return all_sources(conn)

@@ -14,6 +14,8 @@ from datasette.utils import tilde_encode
 from datasette.utils.asgi import Response
 from markupsafe import Markup
 
+from kb.export.selection import SelectionError, check
+
 from . import queries, svg
 from .context import error, identifiers, is_kb, row_url
 from .safety import NO_SCRIPTS
@@ -69,10 +71,10 @@ async def plot_route(request, datasette):
     if not is_kb(datasette, database):
         return error(f"{database} is not a nelm-kb database", 404)
     db = datasette.get_database(database)
-    known = await db.execute(queries.KNOWN_OUTCOME_SQL, {"term": term})
-    if not known.rows:
-        return error(f"{term!r} is not an outcome term of the vocabulary", 404)
     chosen = {name: request.args[name] for name in queries.FILTERS if request.args.get(name)}
+    problem = await db.execute_fn(lambda conn: unknown(conn, {"outcome": term, **chosen}))
+    if problem:
+        return error(problem, 400)
     params = queries.plot_parameters(term, chosen)
     claim_rows = (await db.execute(queries.BARS_SQL, params)).rows
     counts = [(r["term"], r["n"]) for r in
@@ -126,6 +128,16 @@ async def plot_route(request, datasette):
             "conflicts": conflicts,
             "more_conflicts": more_conflicts,
         }, request=request))
+
+
+def unknown(conn, terms: dict[str, str]) -> str | None:
+    """What is wrong with the first term no claim could match, or None."""
+    for what, value in terms.items():
+        try:
+            check(conn, what, value)
+        except SelectionError as e:
+            return str(e)
+    return None
 
 
 def routes() -> list:

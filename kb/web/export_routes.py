@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from urllib.parse import urlencode, urlsplit
 
 from datasette.utils.asgi import Response
@@ -234,7 +235,7 @@ async def export_route(request, datasette):
         key = what.split("/", 1)[1]
         return await _respond(datasette, database,
                               lambda conn: selection.reference_list(conn, key),
-                              fmt, output, f"reference-list-{key}", error_status=404)
+                              fmt, output, f"{key}-references", error_status=404)
     if what == "sources":
         if not request.args:
             return await _respond(datasette, database, selection.all_sources, fmt, output,
@@ -244,7 +245,7 @@ async def export_route(request, datasette):
             return keys
         return await _respond(datasette, database,
                               lambda conn: selection.sources(conn, keys, "Sources"),
-                              fmt, output, "sources")
+                              fmt, output, download_name(request, "sources"))
     table = "claims" if what in ("claims", "evidence-table") else what
     ids = await _claim_values(datasette, database, table, request)
     if isinstance(ids, Response):
@@ -253,7 +254,19 @@ async def export_route(request, datasette):
     return await _respond(
         datasette, database,
         lambda conn: selection.behind_claims(conn, selection.claim_ids(conn, ids), title),
-        fmt, output, "evidence-table" if fmt == "evidence-table" else what)
+        fmt, output, download_name(request, "evidence-table" if fmt == "evidence-table"
+                                   else what))
+
+
+def download_name(request, what: str) -> str:
+    """A file name saying what was selected: 'transplantation-5-years-claims',
+    'review-sources'; the filter values in the order asked, made safe for a file name."""
+    values = [v for k, v in _pairs(request.args)
+              if v and (not k.startswith("_") or k == "_search") and k != "claim"]
+    if request.args.getlist("claim"):
+        values.append(f"{len(split_list(request.args.getlist('claim')))}-chosen")
+    slug = re.sub(r"[^a-z0-9]+", "-", " ".join(values).lower()).strip("-")[:80].strip("-")
+    return f"{slug}-{what}" if slug else what
 
 
 def routes() -> list:

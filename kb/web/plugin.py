@@ -10,7 +10,8 @@ from importlib.resources import files
 
 from datasette import hookimpl
 
-from . import cells, evidence_routes, export_routes, metadata, pages, question_routes, safety
+from . import (cells, evidence_routes, export_routes, filters, metadata, pages,
+               question_routes, safety)
 
 TEMPLATES = files("kb.web").joinpath("templates")
 
@@ -28,6 +29,11 @@ def render_cell(row, value, column, table, database, datasette):
 @hookimpl
 def register_routes():
     return export_routes.routes() + evidence_routes.routes() + question_routes.routes()
+
+
+@hookimpl
+def filters_from_request(request, database, table, datasette):
+    return filters.refuse_unknown(request, database, table, datasette)
 
 
 @hookimpl

@@ -9,7 +9,6 @@ from __future__ import annotations
 # the tables a database needs to be a knowledge base
 KB_TABLES = ("sources", "claims", "citations")
 TABLE_NAMES_SQL = "select name from sqlite_master"
-KNOWN_OUTCOME_SQL = "select 1 from vocabulary where field = 'outcome' and term = :term"
 
 # The panels a row page shows under the row: (title, SQL, what an empty panel says)
 ROW_PANELS = {
@@ -161,7 +160,6 @@ select questions.*, syntheses.method, syntheses.k, syntheses.n_total, syntheses.
 from questions left join syntheses on syntheses.question_id = questions.id
 where questions.id = :id
 """
-QUESTION_IDS_SQL = "select id from questions order by id"
 # every claim considered, pooled first by weight, with its source, design and flags
 QUESTION_STUDIES_SQL = """
 select synthesis_studies.*, claims.statement, claims.arm, claims.timepoint,

@@ -22,6 +22,7 @@ from kb.export import sof
 
 from . import forest, queries
 from .context import error, is_kb, row_url
+from .evidence_routes import unknown
 from .export_routes import download
 from .safety import NO_SCRIPTS
 
@@ -45,9 +46,8 @@ async def question_route(request, datasette):
     db = datasette.get_database(database)
     found = (await db.execute(queries.QUESTION_SQL, {"id": question_id})).rows
     if not found:
-        known = [r["id"] for r in (await db.execute(queries.QUESTION_IDS_SQL)).rows]
-        return error(f"{question_id!r} is not a question of this knowledge base"
-                     + (f"; the questions are: {', '.join(known)}" if known else ""), 404)
+        return error(await db.execute_fn(
+            lambda conn: unknown(conn, {"question": question_id})), 400)
     question = dict(found[0])
     if request.url_vars.get("sof"):
         return await _summary_of_findings(datasette, db, question_id,
