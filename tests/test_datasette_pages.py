@@ -213,3 +213,14 @@ def test_the_plot_of_an_outcome_offers_one_intervention_at_a_time(get):
     narrowed = get(link).text
     assert 'href="/kb/-/plot/outcome/overall-survival">Every intervention</a>' in narrowed
     assert "One intervention at a time" not in narrowed
+
+
+@pytest.mark.parametrize("query, title", [
+    ("search_claims?q=survival", "Search claims"),
+    ("claims_for_outcome?outcome=liver-metastases", "Claims for an outcome"),
+    ("reference_list?review=jagannath2012", "Reference list of a review"),
+    ("claims_resting_on?work=touzios", "Claims that rest on a work")])
+def test_canned_queries_hide_their_sql_and_have_titles_in_words(get, query, title):
+    page = get(f"/kb/{query}").text
+    assert re.search(r"<title>\s*(.*?)\s*</title>", page, re.S).group(1) == f"{title} · kb"
+    assert "<textarea" not in page.split("<table")[0]
