@@ -308,3 +308,26 @@ def test_kb_export_of_invalid_data_exits_1(run, data, tmp_path):
     assert result.exit_code == 1
     assert result.stderr.splitlines()[-2:] == [
         "1 problem in 1 file", f"{tmp_path / 'kb.db'} not built: fix the data first"]
+
+
+@pytest.mark.parametrize("fmt, output, mark", [
+    ("bibtex", None, "@comment{Not exported: entries 3 of review2013's list are not yet "
+     "known.}\n"),
+    ("ris", None, "# Not exported: entries 3 of review2013's list are not yet known.\n"),
+    ("vancouver", "text", "\n\nNot exported: entries 3 of review2013's list are not yet "
+     "known.\n"),
+    ("ama", "html", '<section class="kb-not-exported"'),
+])
+def test_what_a_list_could_not_hold_is_said_in_its_body(conn, fmt, output, mark):
+    text = formats.render(selecting.reference_list(conn, "review2013"), fmt, output)
+    assert mark in text
+
+
+def test_the_marks_leave_the_files_readable(conn):
+    import bibtexparser
+    import rispy
+
+    chosen = selecting.reference_list(conn, "review2013")
+    library = bibtexparser.parse_string(formats.render(chosen, "bibtex"))
+    assert len(library.entries) == len(chosen.works) and not library.failed_blocks
+    assert len(rispy.loads(formats.render(chosen, "ris"))) == len(chosen.works)

@@ -4,6 +4,7 @@ and the outputs it is written as, their file extensions and media types, and `re
 
 from __future__ import annotations
 
+import html
 import sqlite3
 from pathlib import Path
 
@@ -76,15 +77,38 @@ def render(selection: Selection, fmt: str, output: str | None = None) -> str:
     if fmt == "sof":
         raise SelectionError("a summary of findings is made of guideline questions, not "
                              "of a selection of works (kb.export.sof)")
-    if fmt in WRITERS:
-        return WRITERS[fmt](selection.works)
     if fmt == "evidence-table":
         if not selection.of_claims:
             raise SelectionError("an evidence table needs claims: select claims, not works")
         return evidence_table.render(selection, output)
+    if fmt in WRITERS:
+        return _marked(WRITERS[fmt](selection.works), fmt, output, selection.unknown)
     numbered = list(zip(selection.numbers, selection.items))
-    return citeproc.bibliography(numbered, fmt, output,
-                                 title=None if output == "text" else selection.title)
+    return _marked(citeproc.bibliography(numbered, fmt, output,
+                                         title=None if output == "text"
+                                         else selection.title),
+                   fmt, output, selection.unknown)
+
+
+def _marked(text: str, fmt: str, output: str | None, unknown: list[str]) -> str:
+    """The export with what it could not hold said in its body, as each format allows:
+    a BibTeX @comment, lines RIS readers skip, a closing paragraph or a visible block.
+    (CSL-JSON has no place for it: kb export says it on standard error.)"""
+    if not unknown:
+        return text
+    lines = [f"Not exported: {note}." for note in unknown]
+    if fmt == "bibtex":
+        return "".join(f"@comment{{{line}}}\n" for line in lines) + "\n" + text
+    if fmt == "ris":
+        return "".join(f"# {line}\n" for line in lines) + text
+    if fmt == "csl-json":
+        return text
+    if output == "html":
+        block = ('<section class="kb-not-exported" style="border-left:4px solid #c0392b;'
+                 'padding-left:1em">' + "".join(f"<p>{html.escape(line)}</p>"
+                                                for line in lines) + "</section>\n")
+        return text.replace("</body>", block + "</body>", 1)
+    return text.rstrip("\n") + "\n\n" + "\n".join(lines) + "\n"
 
 
 def export(db: Path, fmt: str, output: str | None = None, **chosen) -> tuple[str, Selection]:
