@@ -303,3 +303,43 @@ def test_a_flagged_figure_is_marked_on_the_question_page(page, base_url):
     page.goto(base_url + "/kb/-/question/os-5y-embolization")
     flagged = page.locator("table.kb-profile tr", has=page.locator(".kb-flag"))
     expect(flagged.first).to_contain_text("cannot go that way")
+
+
+# -- the front door: the three tasks of a new user, each within three clicks ------------
+
+
+def test_five_year_survival_after_resection_is_one_click_from_the_front_door(page, base_url):
+    page.goto(base_url + "/")
+    page.locator('tr[data-question="os-5y-resection"] a').click()
+    expect(page).to_have_url(base_url + "/kb/-/question/os-5y-resection")
+    expect(page.locator(".kb-answer .kb-estimate")).to_contain_text("% (95% CI")
+    shot(page, "front-door-resection")
+
+
+def test_sources_disagreeing_on_liver_metastases_are_three_clicks_away(page, base_url):
+    page.goto(base_url + "/")
+    page.locator("ul.kb-outcomes").get_by_role("link", name="liver-metastases",
+                                              exact=True).click()              # 1
+    expect(page).to_have_url(base_url + "/kb/claims?outcome=liver-metastases")
+    page.locator("p.kb-plot-link a").click()                                   # 2
+    expect(page.locator("ul.kb-conflicts li").first).to_be_visible()
+    conflict = page.locator("ul.kb-conflicts li").first
+    claim = conflict.locator("a").first.text_content()
+    conflict.locator("a").first.click()                                        # 3
+    expect(page).to_have_url(base_url + "/kb/claims/" + claim)
+    expect(page.locator("ul.kb-claim-conflicts")).to_be_visible()
+
+
+def test_a_vancouver_list_on_transplantation_is_two_clicks_away(page, base_url):
+    page.goto(base_url + "/")
+    page.locator("ul.kb-interventions").get_by_role("link", name="transplantation",
+                                                   exact=True).click()         # 1
+    expect(page).to_have_url(base_url + "/kb/claims?intervention=transplantation")
+    link = page.locator("section.kb-export .kb-export-group", has_text="Vancouver") \
+        .get_by_role("link", name="text")
+    href = link.get_attribute("href")
+    response = page.request.get(base_url + href)                                # 2
+    assert response.status == 200
+    text = response.text()
+    assert re.match(r"1\. ", text) and "Le Treut YP" in text
+    assert "[Incomplete: no" in text   # the gaps are in the list itself

@@ -224,3 +224,17 @@ def test_canned_queries_hide_their_sql_and_have_titles_in_words(get, query, titl
     page = get(f"/kb/{query}").text
     assert re.search(r"<title>\s*(.*?)\s*</title>", page, re.S).group(1) == f"{title} · kb"
     assert "<textarea" not in page.split("<table")[0]
+
+
+@pytest.mark.parametrize("path", ["/", "/kb"])
+def test_the_front_door_answers_the_questions_first(get, path):
+    page = text_of(get(path))
+    assert re.search(r"<title>\s*nelm-kb: evidence on liver metastases of GEP-NEN", page)
+    assert page.index("Guideline questions") < page.index("Outcomes") < page.index(
+        "For power users")
+    assert 'href="/kb/-/question/os-5y-resection"' in page
+    row = re.search(r'<tr data-question="os-5y-resection">(.*?)</tr>', page, re.S).group(1)
+    assert re.search(r"\d+ % \(\d+–\d+\), \d+ studies", row) and "very low" in row
+    assert re.search(r'href="/kb/claims\?outcome=overall-survival"[^>]*>overall-survival'
+                     r'</a> \(\d+\)', page)
+    assert 'action="/kb/claims"' in page and 'name="_search"' in page

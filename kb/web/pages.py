@@ -9,13 +9,22 @@ from urllib.parse import quote, urlencode
 
 from kb.db.tables import TABLES_BY_NAME
 
-from . import evidence_routes, export_routes
+from . import evidence_routes, export_routes, landing
 from .context import KEY_COLUMNS, identifiers, is_kb, row_key, row_key_parts, row_url
 from .queries import ROW_PANELS
 
 
 def template_vars(template, database, table, view_name, request, datasette):
     """The variables our templates read, or an async function giving them (row pages)."""
+    if template in ("index.html", "database.html"):
+        front = landing.kb_database(datasette, database)
+        if front is None:
+            return {}
+
+        async def front_door():
+            return {"kb_landing": await landing.landing(datasette, front)}
+
+        return front_door
     if not is_kb(datasette, database):
         return {}
     outcome = _outcome_of_page(template, view_name, table, request)

@@ -182,3 +182,20 @@ order by synthesis_studies.included desc, synthesis_studies.weight desc,
 CERTAINTY_SQL = """
 select domain, judgement, reason, curator from certainty where question_id = :id
 """
+
+# -- the landing page (kb/web/landing.py) ---------------------------------------------
+
+LANDING_QUESTIONS_SQL = """
+select questions.id, questions.question, questions.intervention, questions.outcome,
+       questions.timepoint, questions.measure, syntheses.k, syntheses.n_total,
+       syntheses.estimate, syntheses.ci_low, syntheses.ci_high, syntheses.unit,
+       syntheses.certainty
+from questions left join syntheses on syntheses.question_id = questions.id
+order by questions.intervention, questions.id
+"""
+TERM_COUNTS_SQL = """
+select vocabulary.term, vocabulary.definition, count(claims.id) as n
+from vocabulary join claims on claims.{column} = vocabulary.term
+where vocabulary.field = :field
+group by vocabulary.term order by n desc, vocabulary.term
+"""
