@@ -24,7 +24,7 @@ def test_tables_and_counts(built):
                       "citations": 3, "claims": 4, "claim_citations": 3, "pubmed_records": 0,
                       "claim_trails": 3, "claim_conflicts": 0, "questions": 0,
                       "certainty": 0, "claim_flags": 0, "syntheses": 0,
-                      "synthesis_studies": 0}
+                      "synthesis_studies": 0, "build_info": 2}
 
 
 def test_primary_keys(built):
@@ -191,7 +191,7 @@ def test_build_reports_counts(data_dir, tmp_path, run):
         f"built {tmp_path / 'kb.db'}: 10 vocabulary, 3 sources, 4 authors, 4 source_authors, "
         "3 citations, 4 claims, 3 claim_citations, 0 pubmed_records, 3 claim_trails, "
         "0 claim_conflicts, 0 questions, 0 certainty, 0 claim_flags, 0 syntheses, "
-        "0 synthesis_studies\n")
+        "0 synthesis_studies, 2 build_info\n")
 
 
 def test_unwritable_target_is_a_clear_error(data_dir, tmp_path, run):

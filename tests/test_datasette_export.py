@@ -113,7 +113,8 @@ def test_works_behind_claims_download_by_id_or_by_filter(get):
 def test_formatted_lists_download_as_text_markdown_and_html(get):
     md = get("/kb/-/export/claims.ama.md?outcome=overall-survival")
     assert md.headers["content-type"].startswith("text/markdown")
-    assert md.text.startswith("# References behind the claims\n\n1. Review R, Writer W.")
+    assert md.text.startswith("# References behind the claims: outcome overall-survival\n\n"
+                              "1. Review R, Writer W.")
     page = get("/kb/-/export/sources.vancouver.html").text
     assert page.startswith("<!DOCTYPE html>") and page.count("<li value=") == 13
 

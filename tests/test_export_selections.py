@@ -160,9 +160,12 @@ def test_evidence_table_csv_neutralises_formulas_and_ends_with_the_references(co
     assert claims["review2013-c03"]["Statement (our words)"].startswith("'=HYPERLINK(")
     assert claims["review2013-c04"]["Statement (our words)"].startswith("'+1 fixtures")
     assert rows[6] == []
-    assert rows[7] == ["Ref", "Reference (Vancouver)"]
-    assert [r[0] for r in rows[8:]] == ["1", "2", "3", "4", "5"]
-    assert rows[8][1].startswith("Review R, Writer W. A review citing the fixtures.")
+    assert re.fullmatch(r"5 claims; built \d{4}-\d\d-\d\d \d\d:\d\d UTC from data "
+                        r"version [0-9a-f]{12}\.", rows[7][0])
+    assert rows[8] == []
+    assert rows[9] == ["Ref", "Reference (Vancouver)"]
+    assert [r[0] for r in rows[10:]] == ["1", "2", "3", "4", "5"]
+    assert rows[10][1].startswith("Review R, Writer W. A review citing the fixtures.")
     for row in rows:
         for cell in row:
             assert not cell or cell[0] not in "=+-@" or cell.lstrip("+-").replace(
@@ -331,3 +334,16 @@ def test_the_marks_leave_the_files_readable(conn):
     library = bibtexparser.parse_string(formats.render(chosen, "bibtex"))
     assert len(library.entries) == len(chosen.works) and not library.failed_blocks
     assert len(rispy.loads(formats.render(chosen, "ris"))) == len(chosen.works)
+
+
+def test_an_evidence_table_names_its_selection_and_says_when_nothing_matches(run, data,
+                                                                          tmp_path):
+    result = run("export", tmp_path / "kb.db", "--data", data, "-f", "evidence-table",
+                 "--outcome", "overall-survival", "--timepoint", "5 years")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("# Evidence table: outcome overall-survival, "
+                                    "timepoint 5 years\n")
+    result = run("export", tmp_path / "kb.db", "--data", data, "-f", "evidence-table",
+                 "--outcome", "liver-metastases", "--timepoint", "5 years")
+    assert "No claim matches this selection." in result.stdout
+    assert re.search(r"0 claims; built .* from data version [0-9a-f]{12}\.", result.stdout)

@@ -151,3 +151,14 @@ def claims_of_question(conn: sqlite3.Connection, question_id: str) -> list[str]:
     return [row[0] for row in conn.execute(
         "select claim_id from synthesis_studies where question_id = ? "
         "order by included desc, weight desc, claim_id", (question_id,))]
+
+
+def build_note(conn: sqlite3.Connection) -> str:
+    """'built 2026-12-03 16:40 UTC from data version 3f2a9c1b0d4e', or '' (an older
+    database without build_info)."""
+    try:
+        info = dict(conn.execute("select name, value from build_info").fetchall())
+    except sqlite3.Error:
+        return ""
+    return (f"built {info['built_at']} from data version {info['data_version']}"
+            if {"built_at", "data_version"} <= set(info) else "")

@@ -5,6 +5,8 @@ the resolved citations, the cached PubMed records, and the evidence computed fro
 
 from __future__ import annotations
 
+import datetime
+import hashlib
 import json
 import time
 from typing import Iterable, Sequence
@@ -49,7 +51,21 @@ def table_rows(dataset: Dataset, timings: dict | None = None
         "claim_flags": found.flags,
         "syntheses": found.syntheses,
         "synthesis_studies": found.studies,
+        "build_info": build_info(dataset),
     }
+
+
+def build_info(dataset: Dataset) -> list[tuple[str, str]]:
+    """When the build ran, and the version of the data it read: the first 12 hex digits
+    of a SHA-256 over the curated files' names and bytes (the PubMed cache is not
+    curated and is left out)."""
+    digest = hashlib.sha256()
+    for name in sorted(dataset.files):
+        path = dataset.data_dir / name
+        if path.exists():
+            digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
+    built = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return [("built_at", built), ("data_version", digest.hexdigest()[:12])]
 
 
 def claim_rows(dataset: Dataset, found: Evidence) -> Iterable[tuple]:

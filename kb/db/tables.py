@@ -336,4 +336,16 @@ TABLES = TABLES + (
     ),
 )
 
+TABLES = TABLES + (
+    Table(
+        name="build_info",
+        description="When and from what this database was built: the data version is a "
+        "hash of the curated files, so two builds of the same data name the same version.",
+        columns={"name": str, "value": str},
+        pk="name",
+        column_descriptions={"name": "built_at (UTC) or data_version.",
+                             "value": "Its value."},
+    ),
+)
+
 TABLES_BY_NAME = {t.name: t for t in TABLES}

@@ -21,11 +21,17 @@ COLUMNS = (
     ("claim", "Claim"),
     ("statement", "Statement (our words)"),
     ("value", "Value"),
+    ("measure", "Measure"),
+    ("interval", "Interval"),
     ("population", "Population"),
+    ("intervention", "Intervention"),
+    ("comparator", "Comparator"),
+    ("arm", "Arm"),
     ("outcome", "Outcome"),
     ("timepoint", "Timepoint"),
     ("n", "n"),
     ("source", "Stated in"),
+    ("locator", "Where"),
     ("rests_on", "Rests on"),
     ("design", "Study design"),
     ("refs", "Refs"),
@@ -58,7 +64,9 @@ def rows(selection: Selection) -> list[dict]:
             "claim": claim["id"],
             "statement": claim["statement"],
             "value": format_value(claim),
-            "population": claim.get("population") or "",
+            **{name: claim.get(name) or "" for name in (
+                "measure", "interval", "population", "intervention", "comparator", "arm",
+                "locator")},
             "outcome": claim.get("outcome") or "",
             "timepoint": claim.get("timepoint") or "",
             "n": plain_number(claim.get("n")),
@@ -87,7 +95,12 @@ def render(selection: Selection, output: str) -> str:
     if output not in OUTPUTS:
         raise ValueError(f"unknown output {output!r}: choose from {', '.join(OUTPUTS)}")
     numbered = list(zip(selection.numbers, selection.items))
-    return document(selection.title, COLUMNS, rows(selection), numbered, output)
+    table = rows(selection)
+    notes = [f"{len(table)} claim{'s' if len(table) != 1 else ''}"
+             + (f"; {selection.provenance}" if selection.provenance else "") + "."]
+    if not table:
+        notes.insert(0, "No claim matches this selection.")
+    return document(selection.title, COLUMNS, table, numbered, output, notes)
 
 
 def document(title: str, columns, table: list[dict], numbered: list[tuple[int, dict]],

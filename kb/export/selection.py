@@ -42,6 +42,7 @@ class Selection:
     claims: list[ClaimRefs] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)   # what could not be exported
     of_claims: bool = False                      # a selection of claims, not of works
+    provenance: str = ""                         # the build and data version read
 
     @property
     def items(self) -> list[dict]:
@@ -150,6 +151,12 @@ def claim_ids(conn: sqlite3.Connection, ids=None, outcome=None, where=None,
     return [i for i in ids if i in chosen]
 
 
+def described(what: str, filters: dict) -> str:
+    """'Evidence table: intervention transplantation, timepoint 5 years'."""
+    named = [f"{name} {value}" for name, value in filters.items() if value]
+    return f"{what}: {', '.join(named)}" if named else what
+
+
 def behind_claims(conn: sqlite3.Connection, ids: list[str],
                   title: str = "References behind the claims") -> Selection:
     """The works behind these claims, numbered in order of first use: for each claim in
@@ -169,7 +176,8 @@ def behind_claims(conn: sqlite3.Connection, ids: list[str],
             entries.append((number[key], found[key]))
         return number[key]
 
-    selection = Selection(title, entries, of_claims=True)
+    selection = Selection(title, entries, of_claims=True,
+                          provenance=queries.build_note(conn))
     for i in ids:
         claim = claims[i]
         refs = ClaimRefs(claim, use(claim["source_key"]))
@@ -210,6 +218,9 @@ def select(conn: sqlite3.Connection, review: str | None = None,
     if source_keys:
         return sources(conn, source_keys)
     if claims or outcome or where or of_claims or question or any(terms.values()):
+        title = described("Evidence table" if of_claims else "References behind the claims",
+                          {"question": question, "outcome": outcome, **terms,
+                           "claims": ", ".join(claims or []), "where": where})
         return behind_claims(conn, claim_ids(conn, claims or None, outcome, where,
-                                             question, **terms))
+                                             question, **terms), title)
     return all_sources(conn)

@@ -250,7 +250,9 @@ async def export_route(request, datasette):
     ids = await _claim_values(datasette, database, table, request)
     if isinstance(ids, Response):
         return ids
-    title = "Evidence table" if fmt == "evidence-table" else "References behind the claims"
+    title = selection.described(
+        "Evidence table" if fmt == "evidence-table" else "References behind the claims",
+        {k: v for k, v in _pairs(request.args) if v and not k.startswith("_")})
     return await _respond(
         datasette, database,
         lambda conn: selection.behind_claims(conn, selection.claim_ids(conn, ids), title),
