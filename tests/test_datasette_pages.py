@@ -238,3 +238,10 @@ def test_the_front_door_answers_the_questions_first(get, path):
     assert re.search(r'href="/kb/claims\?outcome=overall-survival"[^>]*>overall-survival'
                      r'</a> \(\d+\)', page)
     assert 'action="/kb/claims"' in page and 'name="_search"' in page
+
+
+@pytest.mark.parametrize("path, status", [("/kb/no_such_table", 404),
+                                          ("/kb/claims?outcome=overal-survival", 400)])
+def test_an_error_page_keeps_the_sites_frame_and_a_way_back(get, path, status):
+    page = get(path, status=status).text
+    assert '<nav class="kb-way-back">' in page and '<a href="/">the front door</a>' in page
