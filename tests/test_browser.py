@@ -343,3 +343,23 @@ def test_a_vancouver_list_on_transplantation_is_two_clicks_away(page, base_url):
     text = response.text()
     assert re.match(r"1\. ", text) and "Le Treut YP" in text
     assert "[Incomplete: no" in text   # the gaps are in the list itself
+
+
+def test_the_claims_table_fits_a_1400_pixel_screen_and_reads_in_short_rows(browser,
+                                                                           base_url):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        page.goto(base_url + "/kb/claims")
+        table = page.locator("table.rows-and-columns")
+        assert table.bounding_box()["width"] <= 1400 - 16
+        heights = [row.bounding_box()["height"]
+                   for row in page.locator("table.rows-and-columns tbody tr").all()[:50]]
+        assert max(heights) <= 160 and sum(heights) / len(heights) <= 120
+        expect(page.locator("th.col-figure")).to_be_visible()
+        expect(page.locator("th.col-verified_from")).to_be_hidden()
+        expect(page.locator("details.kb-column-dictionary")).not_to_have_attribute("open", "")
+        page.check("#kb-more-columns")
+        expect(page.locator("th.col-verified_from")).to_be_visible()
+        shot(page, "claims-readable")
+    finally:
+        page.close()

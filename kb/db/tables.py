@@ -29,6 +29,8 @@ class Table:
     label_column: str | None = None
     column_descriptions: dict[str, str] = field(default_factory=dict)
     facets: tuple[str, ...] = ()   # what its Datasette page counts values of
+    shown: tuple[str, ...] = ()    # the columns its page shows first; the others behind
+    #                                "more columns" (all shown when empty)
 
     @property
     def pk_columns(self) -> tuple[str, ...]:
@@ -91,6 +93,8 @@ EVIDENCE_COLUMNS = (
     ("trail_differs", int, "Hops where a restated claim's figures differ from this "
      "claim's: possible citation distortions."),
     ("conflicts", int, "Pairs in claim_conflicts this claim is part of."),
+    ("figure", str, "The claim's figure as a reader writes it: value or range with its "
+     "unit, and what the range is (range, 95% CI, IQR)."),
 )
 
 # the columns kb/data/works.py adds to the curated references, in its order
@@ -148,11 +152,13 @@ TABLES: tuple[Table, ...] = (
         CLAIMS, EVIDENCE_COLUMNS,
         foreign_keys=(("source_key", "sources", "key"), ("derived_from", "claims", "id")),
         indexes=(("source_key",), ("derived_from",)),
-        facets=("outcome", "population", "intervention", "kind", "trail",
+        facets=("outcome", "population", "intervention", "timepoint", "kind", "trail",
                 "numbers_in_source"),
         fts=("statement", "population", "intervention", "outcome", "timepoint", "locator",
              "notes"),
         label_column="statement",
+        shown=("statement", "figure", "n", "arm", "population", "intervention", "timepoint",
+               "source_key", "trail"),
     ),
     Table(
         name="claim_citations",

@@ -41,7 +41,7 @@ def compute(claims: Iterable[Claim], works: dict[str, Work],
         trails.extend(hops)
         differs = sum(1 for hop in hops if hop.status == DIFFERS)
         check, absent = check_numbers(claim, works.get(claim.source_key))
-        summary[claim.id] = [check, absent, status, depth, differs, 0]
+        summary[claim.id] = [check, absent, status, depth, differs, 0, figure_of(claim)]
     found = list(conflicts_of(by_id.values(), works, broader.get("population", {})))
     for row in found:
         summary[row.claim_a][5] += 1
@@ -57,6 +57,14 @@ def compute(claims: Iterable[Claim], works: dict[str, Work],
         timings["synthesis"] = time.perf_counter() - flagged_at
     return Evidence({k: ClaimEvidence(*v) for k, v in summary.items()}, trails, found,
                     flagged, syntheses, studies)
+
+
+def figure_of(claim: Claim) -> str | None:
+    """'47%', '0.47 (0.3–0.73) ratio, 95% CI': value or range, unit, interval kind."""
+    if not claim.quantitative:
+        return None
+    shown = claim.shown()
+    return f"{shown}, {claim.interval}" if claim.interval else shown
 
 
 def of_dataset(dataset: Dataset, sources: list[dict] | None = None,

@@ -142,6 +142,7 @@ class ClaimEvidence(NamedTuple):
     trail_depth: int | None
     trail_differs: int
     conflicts: int
+    figure: str | None      # the figure as a reader writes it, with its interval kind
 
 
 class Flag(NamedTuple):

@@ -37,7 +37,8 @@ def template_vars(template, database, table, view_name, request, datasette):
         return {"kb_export": panel, "kb_plot": plot}
     panel = export_routes.export_panel(datasette, database, view_name, table, request)
     if view_name != "row" or table not in TABLES_BY_NAME or request is None:
-        return {"kb_export": panel, "kb_plot": plot}
+        return {"kb_export": panel, "kb_plot": plot,
+                "kb_more_columns": more_columns(table) if view_name == "table" else []}
 
     async def panels():
         key = row_key(request)
@@ -54,6 +55,15 @@ def template_vars(template, database, table, view_name, request, datasette):
                 "kb_plot": plot_link}
 
     return panels
+
+
+def more_columns(table: str | None) -> list[str]:
+    """The columns a table's page keeps behind "more columns" (kb.db.tables' shown)."""
+    declared = TABLES_BY_NAME.get(table)
+    if declared is None or not declared.shown:
+        return []
+    keep = {*declared.shown, *declared.pk_columns}
+    return [c for c in declared.columns if c not in keep]
 
 
 async def _panels(datasette, database: str, table: str, key: str) -> list[dict]:
