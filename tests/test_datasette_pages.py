@@ -45,7 +45,8 @@ def test_database_page_lists_tables_and_canned_queries(get):
 
 def test_default_facets(get):
     claims = get("/kb/claims.json").json()
-    assert set(claims["facet_results"]) == {"outcome", "population", "intervention", "kind", "trail",
+    assert set(claims["facet_results"]) == {"outcome", "population", "intervention",
+                                            "timepoint", "kind", "trail",
                                             "numbers_in_source"}
     kinds = {r["value"]: r["count"] for r in claims["facet_results"]["kind"]["results"]}
     assert set(kinds) == {"quantitative", "qualitative"}
