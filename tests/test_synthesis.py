@@ -315,3 +315,18 @@ def test_an_interval_must_come_with_low_or_high_and_they_with_it(run, synthesis_
            "CI or an IQR" in result.output
     assert "interval 'IQR' names what low and high are, but the claim has neither" \
         in result.output
+
+
+def test_the_evidence_plot_puts_ratios_on_a_log_axis_of_their_own(get):
+    svg = get("/kb/-/plot/outcome/overall-survival.svg").text
+    assert "hazard-ratio (log scale)" in svg and 'class="kb-plot-null"' in svg
+    assert "Unit: %" in svg
+    # each bar's figure and n beside it
+    assert "0.6 (0.4–0.9) ratio · n 200</text>" in svg
+    assert "60% · n 100</text>" in svg
+
+
+def test_the_plot_page_offers_one_timepoint_at_a_time(get):
+    page = html.unescape(get("/kb/-/plot/outcome/overall-survival").text)
+    assert 'class="kb-plot-timepoints"' in page
+    assert 'href="/kb/-/plot/outcome/overall-survival?timepoint=5+years">5 years</a>' in page

@@ -113,6 +113,10 @@ async def plot_route(request, datasette):
         queries.INTERVENTIONS_SQL, params)).rows, "not stated")
     if len(by_intervention) < 2:
         by_intervention = []
+    by_timepoint = one_at_a_time("timepoint", (await db.execute(
+        queries.TIMEPOINTS_SQL, params)).rows, "not stated")
+    if len(by_timepoint) < 2:
+        by_timepoint = []
     return Response.html(await datasette.render_template(
         "kb_plot.html", {
             "database": database, "outcome": term, "svg": Markup(picture),
@@ -123,6 +127,7 @@ async def plot_route(request, datasette):
             + urlencode({"outcome": term}),
             "bars": len(bars), "total": total, "chosen": chosen,
             "narrower": narrower, "by_intervention": by_intervention,
+            "by_timepoint": by_timepoint,
             "every_intervention": plot_url(datasette, database, term, filters={
                 k: v for k, v in chosen.items() if k != "intervention"}),
             "conflicts": conflicts,

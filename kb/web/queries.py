@@ -124,7 +124,7 @@ BARS_SQL = """
 select chosen.id, coalesce(sources.first_author || ' ' || sources.year, sources.key)
          as label,
        chosen.population, chosen.unit, chosen.timepoint, chosen.value, chosen.low,
-       chosen.high, chosen.statement, chosen.intervention
+       chosen.high, chosen.statement, chosen.intervention, chosen.measure, chosen.n
 from (select claims.*""" + _CLAIMS_OF_PLOT + """
       order by claims.conflicts > 0 desc, claims.id limit :limit) as chosen
 join sources on sources.key = chosen.source_key
@@ -135,6 +135,7 @@ _COUNTS_SQL = ("select coalesce(claims.{0}, '') as term, count(*) as n" + _CLAIM
                + "group by 1 order by n desc, 1")
 POPULATIONS_SQL = _COUNTS_SQL.format("population")
 INTERVENTIONS_SQL = _COUNTS_SQL.format("intervention")
+TIMEPOINTS_SQL = _COUNTS_SQL.format("timepoint")
 # the conflicts of the claims shown (:shown, a JSON array of claim ids)
 CONFLICTS_SQL = """
 select claim_a, claim_b, kind, explanation from claim_conflicts

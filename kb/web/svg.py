@@ -16,7 +16,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from kb.evidence.numbers import format_value, interval, plain_number
 
-WIDTH, LABEL_WIDTH, RIGHT = 960, 420, 40
+WIDTH, LABEL_WIDTH, RIGHT, FIGURE_TEXT = 1100, 420, 40, 150
 ROW, HEADER, PANEL_GAP, AXIS = 22, 24, 28, 34
 BAR, CONFLICT, OPEN_END, TEXT = "#3b6ea5", "#c0392b", "#9aa9b8", "#222"
 
@@ -34,6 +34,15 @@ class Bar:
     statement: str
     conflicts: tuple[str, ...] = ()  # ids of claims this one conflicts with
     intervention: str = ""
+    measure: str = ""
+    n: int | None = None
+
+
+RATIO = "ratio"
+
+
+def _panel_of(bar: Bar) -> str:
+    return f"{bar.measure or 'ratio'} (log scale)" if bar.unit == RATIO else bar.unit or ""
 
 
 def _span(bar: Bar) -> tuple[float, float]:
@@ -61,6 +70,14 @@ def _nice(x: float) -> float:
     return 10 * power
 
 
+def _log_ticks(lo: float, hi: float) -> list[float]:
+    ticks, exponent = [], round(math.log10(lo))
+    while 10 ** exponent <= hi * 1.0001:
+        ticks += [m * 10.0 ** exponent for m in (1, 2, 5) if lo <= m * 10 ** exponent <= hi]
+        exponent += 1
+    return ticks
+
+
 def _ticks(lo: float, hi: float) -> list[float]:
     step = (hi - lo) / 5
     return [lo + i * step for i in range(6)]
@@ -71,8 +88,8 @@ def svg(outcome: str, bars: Iterable[Bar], link: Callable[[str], str],
     """The plot for one outcome; one panel per unit, populations as groups of rows.
     note: a line under the title (what the plot leaves out)."""
     panels: dict[str, list[Bar]] = defaultdict(list)
-    for bar in bars:
-        panels[bar.unit or ""].append(bar)
+    for bar in bars:   # ratios of different kinds never share an axis
+        panels[_panel_of(bar)].append(bar)
     parts, y = [], 30
     parts.append(f'<text x="10" y="20" font-size="16" font-weight="bold" fill="{TEXT}">'
                  f'Evidence range plot: {escape(outcome)}</text>')
@@ -104,17 +121,27 @@ def svg(outcome: str, bars: Iterable[Bar], link: Callable[[str], str],
             f'<rect width="100%" height="100%" fill="white"/>{"".join(parts)}</svg>')
 
 
+def _log_scale(bars: list[Bar]) -> tuple[float, float]:
+    finite = [x for b in bars for x in (b.value, b.low, b.high) if x and x > 0] + [1.0]
+    return (10.0 ** math.floor(math.log10(min(finite))),
+            10.0 ** max(math.ceil(math.log10(max(finite))), math.floor(
+                math.log10(min(finite))) + 1))
+
+
 def _panel(unit: str, bars: list[Bar], link: Callable[[str], str], y: int
            ) -> tuple[list[str], int]:
-    lo, hi = _scale(bars, unit)
-    x0, x1 = LABEL_WIDTH, WIDTH - RIGHT
+    log = bars[0].unit == RATIO
+    lo, hi = _log_scale(bars) if log else _scale(bars, unit)
+    x0, x1 = LABEL_WIDTH, WIDTH - RIGHT - FIGURE_TEXT
 
     def x(v: float) -> float:
         v = min(max(v, lo), hi)
-        return round(x0 + (v - lo) / (hi - lo) * (x1 - x0), 1)
+        share = ((math.log(v) - math.log(lo)) / (math.log(hi) - math.log(lo)) if log
+                 else (v - lo) / (hi - lo))
+        return round(x0 + share * (x1 - x0), 1)
 
     out = [f'<text x="10" y="{y + 14}" font-size="13" font-weight="bold" fill="{TEXT}">'
-           f'Unit: {escape(unit or "none")}</text>']
+           f'{"" if log else "Unit: "}{escape(unit or "none")}</text>']
     y += HEADER
     top, grid_at = y, len(out)
     groups: dict[str, list[Bar]] = defaultdict(list)
@@ -127,10 +154,13 @@ def _panel(unit: str, bars: list[Bar], link: Callable[[str], str], y: int
         for bar in sorted(groups[population], key=lambda b: (_span(b), b.claim_id)):
             out.append(_row(bar, x, lo, hi, y, link))
             y += ROW
-    # axis with ticks; grid lines go under the bars
+    # axis with ticks; grid lines go under the bars; a ratio's line of no effect at 1
     out.append(f'<line x1="{x0}" y1="{y + 4}" x2="{x1}" y2="{y + 4}" stroke="#444"/>')
     grid = []
-    for tick in _ticks(lo, hi):
+    if log:
+        grid.append(f'<line class="kb-plot-null" x1="{x(1.0)}" y1="{top}" x2="{x(1.0)}" '
+                    f'y2="{y + 8}" stroke="{TEXT}" stroke-dasharray="4 3"/>')
+    for tick in (_log_ticks(lo, hi) if log else _ticks(lo, hi)):
         tx = x(tick)
         grid.append(f'<line x1="{tx}" y1="{top}" x2="{tx}" y2="{y + 8}" stroke="#e3e3e3"/>')
         out.append(f'<text x="{tx}" y="{y + 20}" font-size="11" text-anchor="middle" '
@@ -180,6 +210,9 @@ def _row(bar: Bar, x, lo: float, hi: float, y: int, link: Callable[[str], str]) 
         if bar.value is not None and bar.low is not None and bar.high is not None:
             shapes.append(f'<line x1="{x(bar.value)}" y1="{mid - 8}" x2="{x(bar.value)}" '
                           f'y2="{mid + 8}" stroke="{TEXT}" stroke-width="2"/>')
+    beside = figure + (f" · n {bar.n}" if bar.n else "")
+    shapes.append(f'<text x="{WIDTH - RIGHT - FIGURE_TEXT + 8}" y="{mid + 4}" '
+                  f'font-size="11" fill="{TEXT}" class="kb-bar-figure">{escape(beside)}</text>')
     shapes.append(f'<text x="{WIDTH - RIGHT + 4}" y="{mid + 4}" font-size="11" '
                   f'fill="{colour}">{"⚠" if bar.conflicts else ""}</text>')
     cls = "kb-bar conflict" if bar.conflicts else "kb-bar"
@@ -205,5 +238,5 @@ def bars(claim_rows: Iterable, conflict_rows: Iterable[tuple[str, str]]) -> list
     return [Bar(row["id"], row["label"], row["population"] or "", row["unit"] or "",
                 row["timepoint"] or "", row["value"], row["low"], row["high"],
                 row["statement"], tuple(sorted(against.get(row["id"], ()))),
-                row["intervention"] or "")
+                row["intervention"] or "", row["measure"] or "", row["n"])
             for row in claim_rows]
