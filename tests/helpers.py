@@ -32,7 +32,8 @@ HOSTILE_PAGES = (
     "/kb/-/export/sources.vancouver.html", "/kb/-/export/reference-list/review2020.ama.html",
     "/kb/-/export/evidence-table.html", "/kb/-/question/hostile-q",
     "/kb/-/question/hostile-q.svg", "/kb/-/question/hostile-q.sof.html", "/kb/questions",
-    "/kb/certainty", "/kb/claim_flags", "/kb/synthesis_studies",
+    "/kb/certainty", "/kb/claim_flags", "/kb/synthesis_studies", "/",
+    "/kb/-/search?q=survival", "/kb/-/search?q=%3Cscript%3EkbXss('search')%3C%2Fscript%3E",
 )
 
 

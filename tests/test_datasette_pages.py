@@ -4,6 +4,8 @@ import csv
 import html
 import re
 
+from urllib.parse import quote
+
 import pytest
 import sqlite_utils
 from datasette.plugins import get_plugins
@@ -238,7 +240,7 @@ def test_the_front_door_answers_the_questions_first(get, path):
     assert re.search(r"\d+ % \(\d+–\d+\), \d+ studies", row) and "very low" in row
     assert re.search(r'href="/kb/claims\?outcome=overall-survival"[^>]*>overall-survival'
                      r'</a> \(\d+\)', page)
-    assert 'action="/kb/claims"' in page and 'name="_search"' in page
+    assert 'action="/kb/-/search"' in page and 'name="q"' in page
 
 
 @pytest.mark.parametrize("path, status", [("/kb/no_such_table", 404),
@@ -246,3 +248,25 @@ def test_the_front_door_answers_the_questions_first(get, path):
 def test_an_error_page_keeps_the_sites_frame_and_a_way_back(get, path, status):
     page = get(path, status=status).text
     assert '<nav class="kb-way-back">' in page and '<a href="/">the front door</a>' in page
+
+
+def test_one_ranked_search_finds_claims_sources_and_questions_with_synonyms(get):
+    page = get("/kb/-/search?q=hepatectomy").text
+    kinds = re.findall(r'<li data-kind="(\w+)">', page)
+    assert kinds and set(kinds) <= {"claim", "source", "question"}
+    # hepatectomy is a synonym of resection: claims coded resection are found
+    assert "<mark>resection</mark>" in page.lower() or "<mark>hepatectomy</mark>" in page.lower()
+    kinds = set()
+    for words in ("alive+transplantation", "liver+transplantation+neuroendocrine"):
+        kinds |= set(re.findall(r'<li data-kind="(\w+)">', get(f"/kb/-/search?q={words}").text))
+    assert {"claim", "source", "question"} <= kinds
+
+
+@pytest.mark.parametrize("words", ['"unbalanced', "NOT", "*", "a OR"])
+def test_the_search_reads_any_words_without_an_error(get, words):
+    page = get("/kb/-/search?q=" + quote(words)).text
+    assert "Search the evidence" in page
+
+
+def test_a_search_that_finds_nothing_says_so(get):
+    assert "Nothing matches zzzqqq." in html.unescape(get("/kb/-/search?q=zzzqqq").text)

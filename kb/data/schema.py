@@ -223,6 +223,9 @@ VOCABULARY = DataFile(
         Field("broader", "A term of the same field that includes this one (a "
               "population's wider denominator, e.g. gep-nen within nen).",
               example="nen"),
+        Field("synonyms", "Other words a reader may search with for this term, separated "
+              "by ' ; ' (hepatectomy ; liver resection).", example="hepatectomy",
+              may_be_absent=True),
     ),
 )
 

@@ -43,7 +43,7 @@ async def landing(datasette, database: str) -> dict:
     return {"database": database, "groups": groups,
             "outcomes": await counts("outcome", "outcome"),
             "interventions": await counts("intervention", "intervention"),
-            "search": claims, "questions_url": datasette.urls.table(database, "questions")}
+            "search": f"{root}/-/search", "questions_url": datasette.urls.table(database, "questions")}
 
 
 def _answer(row: dict) -> str:

@@ -11,7 +11,7 @@ from importlib.resources import files
 from datasette import hookimpl
 
 from . import (cells, evidence_routes, export_routes, filters, metadata, pages,
-               question_routes, safety)
+               question_routes, safety, search)
 
 TEMPLATES = files("kb.web").joinpath("templates")
 
@@ -28,7 +28,8 @@ def render_cell(row, value, column, table, database, datasette):
 
 @hookimpl
 def register_routes():
-    return export_routes.routes() + evidence_routes.routes() + question_routes.routes()
+    return (export_routes.routes() + evidence_routes.routes() + question_routes.routes()
+            + search.routes())
 
 
 @hookimpl

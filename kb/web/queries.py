@@ -200,3 +200,26 @@ from vocabulary join claims on claims.{column} = vocabulary.term
 where vocabulary.field = :field
 group by vocabulary.term order by n desc, vocabulary.term
 """
+
+# -- one ranked search (kb/web/search.py): claims, sources and questions by bm25 ---------
+
+SEARCH_SQL = """
+select * from (
+  select 'claim' as kind, claims.id as key, claims.statement as title,
+         snippet(claims_fts, -1, char(2), char(3), '…', 16) as snippet,
+         bm25(claims_fts) as rank
+  from claims_fts join claims on claims.rowid = claims_fts.rowid
+  where claims_fts match :query
+  union all
+  select 'source', sources.key, coalesce(sources.label, sources.key),
+         snippet(sources_fts, -1, char(2), char(3), '…', 16), bm25(sources_fts)
+  from sources_fts join sources on sources.rowid = sources_fts.rowid
+  where sources_fts match :query
+  union all
+  select 'question', questions.id, questions.question,
+         snippet(questions_fts, -1, char(2), char(3), '…', 16), bm25(questions_fts)
+  from questions_fts join questions on questions.rowid = questions_fts.rowid
+  where questions_fts match :query
+) order by rank limit :limit
+"""
+SYNONYMS_SQL = "select term, synonyms from vocabulary where synonyms is not null"
