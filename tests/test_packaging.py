@@ -39,7 +39,7 @@ def test_the_wheel_holds_every_module_and_the_data_files_the_code_reads(wheel):
     data = {p.relative_to(REPO).as_posix() for pattern in (
         "kb/web/templates/*.html", "kb/web/metadata.yml", "kb/export/styles/*")
         for p in REPO.glob(pattern)}
-    assert len(data) == 15   # 11 templates, the metadata, 2 styles and their README
+    assert len(data) == 16   # 12 templates, the metadata, 2 styles and their README
     assert modules | data <= names
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     text = zipfile.ZipFile(built).read(entry_points).decode()

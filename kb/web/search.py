@@ -3,9 +3,10 @@ table's full-text index, the three merged by rank, with highlighted snippets. A 
 the query that is a vocabulary term's synonym (`synonyms` in vocabulary.csv:
 hepatectomy → resection) also finds the term.
 
-(datasette-search-all was weighed first: it lists each searchable table's hits apart, in
-its own order, with no ranking across tables and no synonyms; a reader asking one
-question wants one list.)
+(datasette-search-all was weighed first, version 1.1.4 installed and read: its /-/search
+page lists the searchable tables and fetches each one's JSON search from the browser,
+in JavaScript, giving a list per table with no ranking across them and no synonyms; a
+reader asking one question wants one list, and our pages run no script.)
 
 Route (registered by kb/web/plugin.py's register_routes):
   /DB/-/search?q=WORDS
