@@ -7,6 +7,7 @@ import csv
 import html
 import html.parser
 import io
+import re
 import shutil
 import sqlite3
 
@@ -330,3 +331,13 @@ def test_the_plot_page_offers_one_timepoint_at_a_time(get):
     page = html.unescape(get("/kb/-/plot/outcome/overall-survival").text)
     assert 'class="kb-plot-timepoints"' in page
     assert 'href="/kb/-/plot/outcome/overall-survival?timepoint=5+years">5 years</a>' in page
+
+
+def test_an_outcomes_default_plot_has_a_small_panel_per_treatment(get):
+    svg = get("/kb/-/plot/outcome/overall-survival.svg").text
+    panels = re.findall(r'class="kb-plot-panel">([^<]*)</text>', svg)
+    assert "drug · hazard-ratio (log scale)" in panels
+    assert "resection · Unit: %" in panels and "placebo · Unit: %" in panels
+    one = get("/kb/-/plot/outcome/overall-survival.svg?intervention=resection").text
+    assert re.findall(r'class="kb-plot-panel">([^<]*)</text>', one) == ["Unit: %",
+                                                                         "Unit: months"]

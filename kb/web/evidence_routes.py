@@ -87,8 +87,10 @@ async def plot_route(request, datasette):
     note = (f"{len(bars):,} of {total:,} claims shown, those in conflict first: narrow by "
             "population, intervention, unit or timepoint" if total > len(bars) else "")
     claims_root = datasette.urls.table(database, "claims") + "/"   # once, not per bar
+    # an outcome's default plot: a small panel per treatment, not one mixed chart
+    split = "intervention" not in chosen and len({b.intervention for b in bars}) > 1
     picture = svg.svg(term, bars, lambda claim_id: claims_root + tilde_encode(claim_id),
-                      note)
+                      note, by_intervention=split)
     if request.url_vars.get("svg"):
         return Response(picture, content_type="image/svg+xml; charset=utf-8",
                         headers=dict(NO_SCRIPTS))

@@ -42,7 +42,10 @@ RATIO = "ratio"
 
 
 def _panel_of(bar: Bar) -> str:
-    return f"{bar.measure or 'ratio'} (log scale)" if bar.unit == RATIO else bar.unit or ""
+    """A panel's heading: ratios by kind, on a log scale; other figures by unit."""
+    if bar.unit == RATIO:
+        return f"{bar.measure or 'ratio'} (log scale)"
+    return f"Unit: {bar.unit or 'none'}"
 
 
 def _span(bar: Bar) -> tuple[float, float]:
@@ -84,12 +87,14 @@ def _ticks(lo: float, hi: float) -> list[float]:
 
 
 def svg(outcome: str, bars: Iterable[Bar], link: Callable[[str], str],
-        note: str = "") -> str:
-    """The plot for one outcome; one panel per unit, populations as groups of rows.
+        note: str = "", by_intervention: bool = False) -> str:
+    """The plot for one outcome; one panel per unit (and, by_intervention, per
+    treatment: small panels rather than one mixed chart), populations as groups of rows.
     note: a line under the title (what the plot leaves out)."""
-    panels: dict[str, list[Bar]] = defaultdict(list)
+    panels: dict[tuple[str, str], list[Bar]] = defaultdict(list)
     for bar in bars:   # ratios of different kinds never share an axis
-        panels[_panel_of(bar)].append(bar)
+        treatment = (bar.intervention or "treatment not stated") if by_intervention else ""
+        panels[(treatment, _panel_of(bar))].append(bar)
     parts, y = [], 30
     parts.append(f'<text x="10" y="20" font-size="16" font-weight="bold" fill="{TEXT}">'
                  f'Evidence range plot: {escape(outcome)}</text>')
@@ -101,8 +106,9 @@ def svg(outcome: str, bars: Iterable[Bar], link: Callable[[str], str],
         parts.append(f'<text x="10" y="{y + 20}" fill="{TEXT}">No quantitative claim about '
                      'this outcome yet.</text>')
         y += 40
-    for unit in sorted(panels):
-        chunk, y = _panel(unit, panels[unit], link, y)
+    for treatment, kind in sorted(panels):
+        heading = f"{treatment} · {kind}" if treatment else kind
+        chunk, y = _panel(heading, panels[(treatment, kind)], link, y)
         parts.extend(chunk)
         y += PANEL_GAP
     legend = (f'<g font-size="11" fill="{TEXT}"><rect x="10" y="{y}" width="18" height="8" '
@@ -128,9 +134,10 @@ def _log_scale(bars: list[Bar]) -> tuple[float, float]:
                 math.log10(min(finite))) + 1))
 
 
-def _panel(unit: str, bars: list[Bar], link: Callable[[str], str], y: int
+def _panel(heading: str, bars: list[Bar], link: Callable[[str], str], y: int
            ) -> tuple[list[str], int]:
-    log = bars[0].unit == RATIO
+    unit = bars[0].unit
+    log = unit == RATIO
     lo, hi = _log_scale(bars) if log else _scale(bars, unit)
     x0, x1 = LABEL_WIDTH, WIDTH - RIGHT - FIGURE_TEXT
 
@@ -140,8 +147,8 @@ def _panel(unit: str, bars: list[Bar], link: Callable[[str], str], y: int
                  else (v - lo) / (hi - lo))
         return round(x0 + share * (x1 - x0), 1)
 
-    out = [f'<text x="10" y="{y + 14}" font-size="13" font-weight="bold" fill="{TEXT}">'
-           f'{"" if log else "Unit: "}{escape(unit or "none")}</text>']
+    out = [f'<text x="10" y="{y + 14}" font-size="13" font-weight="bold" fill="{TEXT}" '
+           f'class="kb-plot-panel">{escape(heading)}</text>']
     y += HEADER
     top, grid_at = y, len(out)
     groups: dict[str, list[Bar]] = defaultdict(list)
