@@ -345,5 +345,7 @@ def test_an_evidence_table_names_its_selection_and_says_when_nothing_matches(run
                                     "timepoint 5 years\n")
     result = run("export", tmp_path / "kb.db", "--data", data, "-f", "evidence-table",
                  "--outcome", "liver-metastases", "--timepoint", "5 years")
-    assert "No claim matches this selection." in result.stdout
+    assert ("No claim matches this selection: without outcome 'liver-metastases', 1 claim "
+            "match") in result.stdout   # the nearest selections that do match
+    assert "without timepoint '5 years', " in result.stdout
     assert re.search(r"0 claims; built .* from data version [0-9a-f]{12}\.", result.stdout)

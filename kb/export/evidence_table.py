@@ -99,7 +99,8 @@ def render(selection: Selection, output: str) -> str:
     notes = [f"{len(table)} claim{'s' if len(table) != 1 else ''}"
              + (f"; {selection.provenance}" if selection.provenance else "") + "."]
     if not table:
-        notes.insert(0, "No claim matches this selection.")
+        notes.insert(0, "No claim matches this selection"
+                     + (f": {selection.hint}." if selection.hint else "."))
     return document(selection.title, COLUMNS, table, numbered, output, notes)
 
 

@@ -43,6 +43,7 @@ class Selection:
     unknown: list[str] = field(default_factory=list)   # what could not be exported
     of_claims: bool = False                      # a selection of claims, not of works
     provenance: str = ""                         # the build and data version read
+    hint: str = ""                               # when nothing matches: what would
 
     @property
     def items(self) -> list[dict]:
@@ -151,6 +152,21 @@ def claim_ids(conn: sqlite3.Connection, ids=None, outcome=None, where=None,
     return [i for i in ids if i in chosen]
 
 
+def nearest(conn: sqlite3.Connection, terms: dict, where: str | None) -> str:
+    """When filters together match no claim: how many each one's removal would give."""
+    chosen = {k: v for k, v in terms.items() if v}
+    if len(chosen) < 2:
+        return ""
+    found = []
+    for left_out in chosen:
+        rest = {k: v for k, v in chosen.items() if k != left_out}
+        count = len(claim_ids(conn, None, where=where, **rest))
+        if count:
+            found.append(f"without {left_out} {chosen[left_out]!r}, {count} claim"
+                         f"{'s' if count != 1 else ''} match")
+    return "; ".join(found)
+
+
 def described(what: str, filters: dict) -> str:
     """'Evidence table: intervention transplantation, timepoint 5 years'."""
     named = [f"{name} {value}" for name, value in filters.items() if value]
@@ -221,6 +237,9 @@ def select(conn: sqlite3.Connection, review: str | None = None,
         title = described("Evidence table" if of_claims else "References behind the claims",
                           {"question": question, "outcome": outcome, **terms,
                            "claims": ", ".join(claims or []), "where": where})
-        return behind_claims(conn, claim_ids(conn, claims or None, outcome, where,
-                                             question, **terms), title)
+        ids = claim_ids(conn, claims or None, outcome, where, question, **terms)
+        chosen = behind_claims(conn, ids, title)
+        if not ids:
+            chosen.hint = nearest(conn, {"outcome": outcome, **terms}, where)
+        return chosen
     return all_sources(conn)
