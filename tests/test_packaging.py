@@ -45,3 +45,16 @@ def test_the_wheel_holds_every_module_and_the_data_files_the_code_reads(wheel):
     text = zipfile.ZipFile(built).read(entry_points).decode()
     assert "[datasette]\nnelm_kb = kb.web.plugin" in text
     assert "[console_scripts]\nkb = kb.cli:cli" in text
+
+
+def test_every_screenshot_in_docs_is_made_by_the_screenshot_script():
+    import ast
+
+    script = (REPO / "docs" / "screenshots.py").read_text(encoding="utf-8")
+    shots = next(node.value for node in ast.parse(script).body
+                 if isinstance(node, ast.Assign) and node.targets[0].id == "SHOTS")
+    made = {key.value for key in shots.keys}
+    assert {p.name for p in (REPO / "docs").glob("*.png")} == made
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert all(f"docs/{name}" in readme for name in ("front-door.png", "question-page.png",
+                                                     "claim-page.png"))

@@ -90,10 +90,21 @@ async def _summary_of_findings(datasette, db, question_id: str, ext: str) -> Res
 
 
 def _rows(studies: list[dict]) -> list[forest.Row]:
-    return [forest.Row(s["claim_id"], (s["study_label"] or s["label"])
+    return [forest.Row(s["claim_id"], _study_name(s)
                        + (f" · {s['arm']}" if s["arm"] else ""), s["n"], s["estimate"],
                        s["ci_low"], s["ci_high"], s["weight"], bool(s["flags"]))
             for s in studies if s["included"] and s["estimate"] is not None]
+
+
+def _study_name(study: dict) -> str:
+    """The study a row is: its work's first author and year; for a review's table row
+    whose entry is not identified, the row's name as the table prints it."""
+    if study["study_label"]:
+        return study["study_label"]
+    locator = study["locator"] or ""
+    if "row " in locator:
+        return locator.rsplit("row ", 1)[1] + f" (in {study['label']})"
+    return study["label"]
 
 
 def _pooled(question: dict) -> forest.Pooled | None:
