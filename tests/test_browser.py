@@ -363,3 +363,18 @@ def test_the_claims_table_fits_a_1400_pixel_screen_and_reads_in_short_rows(brows
         shot(page, "claims-readable")
     finally:
         page.close()
+
+
+def test_search_from_the_front_door_finds_resection_for_hepatectomy(page, base_url):
+    page.goto(base_url + "/")
+    page.fill("#kb-q", "hepatectomy survival")
+    page.press("#kb-q", "Enter")
+    expect(page).to_have_url(re.compile(r"/kb/-/search\?q=hepatectomy\+survival"))
+    results = page.locator("ol.kb-results li")
+    expect(results.first).to_be_visible()
+    expect(page.locator("ol.kb-results mark").first).to_be_visible()
+    shot(page, "search-hepatectomy")
+    first = results.first.locator("a").first
+    key = first.text_content()
+    first.click()
+    expect(page).to_have_url(re.compile(re.escape(key) + "$"))
