@@ -10,7 +10,7 @@ from importlib.resources import files
 
 from datasette import hookimpl
 
-from . import (cells, evidence_routes, export_routes, filters, metadata, pages,
+from . import (caching, cells, evidence_routes, export_routes, filters, metadata, pages,
                question_routes, safety, search)
 
 TEMPLATES = files("kb.web").joinpath("templates")
@@ -49,7 +49,7 @@ def extra_template_vars(template, database, table, view_name, request, datasette
 
 @hookimpl
 def asgi_wrapper(datasette):
-    return safety.read_only
+    return lambda app: safety.read_only(caching.cacheable(app, datasette))
 
 
 @hookimpl
