@@ -65,3 +65,33 @@ def test_a_mutable_database_is_sent_without_a_tag(db):
     mutable = Datasette([str(db)])
     response = ask(mutable, "/kb/claims")
     assert response.status_code == 200 and "etag" not in response.headers
+
+
+def test_a_second_request_for_a_page_is_answered_from_the_bounded_cache(db):
+    served = datasette_for(db)
+    first = ask(served, "/kb/-/question/q-resection")
+    second = ask(served, "/kb/-/question/q-resection")
+    assert "x-kb-cache" not in first.headers and second.headers["x-kb-cache"] == "hit"
+    assert second.text == first.text and second.headers["etag"] == first.headers["etag"]
+    # another representation, a personal request and an error are never served from it
+    assert "x-kb-cache" not in ask(served, "/kb/-/question/q-resection",
+                                   **{"accept-encoding": "identity"}).headers
+    assert "x-kb-cache" not in ask(served, "/kb/-/question/q-resection",
+                                   cookie="ds_actor=x").headers
+    ask(served, "/kb/no_such_table")
+    assert "x-kb-cache" not in ask(served, "/kb/no_such_table").headers
+
+
+def test_the_cache_keeps_at_most_its_capacity_and_drops_the_least_recent():
+    from kb.web.caching import Answers
+
+    kept = Answers(capacity=10, item=6)
+    kept.put(("a",), 200, [], b"12345")
+    kept.put(("b",), 200, [], b"12345")
+    assert kept.get(("a",)) is not None           # a is now the most recent
+    kept.put(("c",), 200, [], b"12345")           # over 10 bytes: b goes
+    assert kept.get(("b",)) is None and kept.get(("a",)) and kept.get(("c",))
+    assert kept.size == 10
+    kept.put(("big",), 200, [], b"1234567")       # above the item cap: not kept
+    kept.put(("err",), 404, [], b"x")             # an error: not kept
+    assert kept.get(("big",)) is None and kept.get(("err",)) is None
