@@ -67,15 +67,10 @@ def test_full_journal_titles_get_their_iso4_abbreviation(journal, abbreviation):
     assert journals.abbreviation(journal) == abbreviation
 
 
-def test_a_derived_abbreviation_is_marked_so_in_the_database(built_export):
-    row = built_export.execute("select journal_abbrev, journal_abbrev_from from sources "
+def test_a_derived_abbreviation_is_marked_so_in_the_database(export_conn):
+    row = export_conn.execute("select journal_abbrev, journal_abbrev_from from sources "
                                "where key = 'solo2001'").fetchone()
     assert tuple(row) == ("J. Fixt.", journals.DERIVED)
-    chapter = built_export.execute("select journal_abbrev from sources where key = "
+    chapter = export_conn.execute("select journal_abbrev from sources where key = "
                                    "'chapter2007'").fetchone()
     assert chapter[0] is None
-
-
-@pytest.fixture
-def built_export(export_conn):
-    return export_conn

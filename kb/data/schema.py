@@ -22,6 +22,7 @@ CITES = rf"{REF_NUMBER}(-{REF_NUMBER})?(,{REF_NUMBER}(-{REF_NUMBER})?)*"
 SEED_FILE = r"[0-9]{3}_[0-9a-f]{16}\.txt"
 VERIFIED_ITEM = rf"(pubmed|{SEED_FILE}|https?://[^\s;]+)"
 VERIFIED_SEPARATOR = " ; "
+SYNONYM_SEPARATOR = " ; "   # between a vocabulary term's synonyms
 NAMES = r"[^;\n]+(; [^;\n]+)*"   # 'Surname Initials; Surname Initials'
 
 MIN_YEAR = 1800
@@ -206,7 +207,10 @@ SECONDARY_PUB_TYPES = frozenset({"review", "systematic-review", "editorial", "gu
 # outcomes whose figures are not one quantity: a share of one category among several
 # (which primary site) or a study's own size. Their claims are never set against each
 # other as conflicts.
-UNCOMPARED_OUTCOMES = frozenset({"primary-site", "study-size"})
+# a study's own size: its whole-study figure bounds its arms (kb/data/study_rules.py,
+# kb/evidence/flags.py)
+STUDY_SIZE = "study-size"
+UNCOMPARED_OUTCOMES = frozenset({"primary-site", STUDY_SIZE})
 
 VOCABULARY_FIELDS = ("population", "intervention", "outcome", "measure", "unit", "pub_type")
 
@@ -224,7 +228,7 @@ VOCABULARY = DataFile(
               "population's wider denominator, e.g. gep-nen within nen).",
               example="nen"),
         Field("synonyms", "Other words a reader may search with for this term, separated "
-              "by ' ; ' (hepatectomy ; liver resection).", example="hepatectomy",
+              f"by {SYNONYM_SEPARATOR!r} (hepatectomy ; liver resection).", example="hepatectomy",
               may_be_absent=True),
     ),
 )

@@ -7,9 +7,9 @@ going the wrong way) are not errors but flags the build computes (kb/evidence/fl
 from __future__ import annotations
 
 from .csvfile import CsvFile
+from .schema import STUDY_SIZE
 from .text import shown, whole_number
 
-STUDY_SIZE = "study-size"
 
 
 def check_intervals(claims: CsvFile) -> None:

@@ -13,7 +13,7 @@ from collections import defaultdict
 from itertools import combinations
 from typing import Iterable, Iterator
 
-from kb.data.schema import CI95
+from kb.data.schema import CI95, STUDY_SIZE
 from kb.data.text import whole_number
 
 from .model import FLAG, NOTE, POOLED_ELSEWHERE, Claim, Flag, Work, study_of
@@ -24,7 +24,6 @@ SURVIVAL = frozenset({"overall-survival", "progression-free-survival",
                       "disease-free-survival", "disease-specific-survival",
                       "hepatic-progression-free-survival"})
 CUMULATIVE = frozenset({"recurrence"})
-STUDY_SIZE = "study-size"
 TIMEPOINT = re.compile(r"(?P<number>[0-9]+(?:\.[0-9]+)?) (?P<unit>years?|months?)")
 
 DIRECTION, ARMS, COUNT, DENOMINATOR, OUTSIDE = (

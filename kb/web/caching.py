@@ -13,6 +13,7 @@ server, so its answers are sent as they were, without a tag.
 
 from __future__ import annotations
 
+import sqlite3
 import weakref
 from collections import OrderedDict
 from importlib.metadata import PackageNotFoundError, version
@@ -134,7 +135,7 @@ async def _build_tag(datasette) -> str | None:
         if is_kb(datasette, name):
             try:
                 rows = (await db.execute(BUILD_SQL)).rows
-            except Exception:   # a knowledge base built before build_info
+            except sqlite3.Error:   # a knowledge base built before build_info
                 return None
             parts.append(name + ":" + "/".join(r[0] for r in rows).replace(" ", "_"))
     try:

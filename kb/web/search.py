@@ -21,7 +21,7 @@ from urllib.parse import quote
 from datasette.utils.asgi import Response
 from markupsafe import Markup, escape
 
-from kb.data.schema import VERIFIED_SEPARATOR
+from kb.data.schema import SYNONYM_SEPARATOR
 
 from . import queries
 from .context import error, is_kb, row_url
@@ -46,7 +46,7 @@ def synonyms_of(rows) -> dict[str, list[str]]:
     """synonym word -> the terms it stands for (a term 'liver-resection' is its words)."""
     found: dict[str, list[str]] = {}
     for term, listed in rows:
-        for synonym in listed.split(VERIFIED_SEPARATOR.strip()):
+        for synonym in listed.split(SYNONYM_SEPARATOR.strip()):
             for word in WORD.findall(synonym.lower()):
                 found.setdefault(word, []).append(term.replace("-", " "))
     return found
