@@ -23,6 +23,7 @@ from kb.db import build as building
 from kb.evidence import report as evidence
 from kb.export import citeproc, formats
 from kb.export.selection import SelectionError
+from kb.web import caching
 from kb.web import serve as serving
 
 DEFAULT_DB = "kb.db"
@@ -177,14 +178,18 @@ def build(db: Path, data_dir: Path):
 @data_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8001, show_default=True, type=int, help="Port to listen on.")
-def serve(db: Path, data_dir: Path, host: str, port: int):
+@click.option("--workers", default=serving.WORKERS, show_default="one per core",
+              type=click.IntRange(1, 64), help="Server processes over the same file.")
+@click.option("--cache-mb", default=caching.CACHE_MB_DEFAULT, show_default=True,
+              type=click.IntRange(0), help="MiB of answers each worker keeps (0: none).")
+def serve(db: Path, data_dir: Path, host: str, port: int, workers: int, cache_mb: int):
     """Build DB when the data files are newer, then serve it with Datasette.
 
-    Example: kb serve kb.db --port 8001
+    Example: kb serve kb.db --port 8001 --workers 2
     """
     _build_or_exit(db, data_dir, when_stale=True)
-    click.echo(f"serving {db} on http://{host}:{port}/", err=True)
-    serving.serve(db, host, port)
+    click.echo(f"serving {db} on http://{host}:{port}/ (workers: {workers})", err=True)
+    serving.serve(db, host, port, workers, cache_mb)
 
 
 @cli.command()

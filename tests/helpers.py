@@ -101,13 +101,17 @@ def free_port() -> int:
 
 
 @contextmanager
-def kb_serve(db: Path, data: Path, timeout: float = 30):
-    """Run `kb serve` on a free port; yields the base URL; stops the server after."""
+def kb_serve(db: Path, data: Path, timeout: float = 30, options: tuple[str, ...] = (),
+             started: list | None = None):
+    """Run `kb serve` on a free port; yields the base URL; stops the server after.
+    started, when given, gets the server's process."""
     port = free_port()
     process = subprocess.Popen(
         [str(Path(sys.executable).parent / "kb"), "serve", str(db), "--data", str(data),
-         "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+         "--port", str(port), *options], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         start_new_session=True)
+    if started is not None:
+        started.append(process)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout

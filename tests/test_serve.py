@@ -42,6 +42,65 @@ def test_serve_builds_a_missing_database_and_serves_it(tmp_path):
         assert '<a href="https://pubmed.ncbi.nlm.nih.gov/22222222/">22222222</a>' in body
 
 
+def worker_pids(pid: int) -> set[int]:
+    """The worker processes uvicorn's supervisor (pid) started (not multiprocessing's
+    resource tracker)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return {int(child) for child in children
+            if b"resource_tracker" not in Path(f"/proc/{child}/cmdline").read_bytes()}
+
+
+def environment(pid: int) -> dict[str, str]:
+    pairs = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    return dict(pair.decode().split("=", 1) for pair in pairs if b"=" in pair)
+
+
+def test_serve_runs_the_workers_asked_for_over_the_same_file(built, data_dir):
+    started = []
+    with kb_serve(built, data_dir, options=("--workers", "2"), started=started) as url:
+        workers = worker_pids(started[0].pid)
+        assert len(workers) == 2
+        for pid in workers:   # each serves the one database file
+            assert environment(pid)["KB_SERVE_DB"] == str(built.resolve())
+        answers = {fetch(url + "/kb/claims.json?_shape=array")[1] for _ in range(8)}
+        assert len(answers) == 1 and json.loads(answers.pop())
+
+
+def test_serve_with_no_cache_renders_every_answer(built, data_dir):
+    with kb_serve(built, data_dir, options=("--workers", "1", "--cache-mb", "0")) as url:
+        for _ in range(2):
+            with urllib.request.urlopen(url + "/kb/claims", timeout=10) as response:
+                assert response.status == 200 and response.headers["etag"]
+                assert response.headers["x-kb-cache"] is None
+    with kb_serve(built, data_dir, options=("--workers", "1")) as url:
+        seen = []
+        for _ in range(2):
+            with urllib.request.urlopen(url + "/kb/claims", timeout=10) as response:
+                seen.append(response.headers["x-kb-cache"])
+        assert seen == [None, "hit"]
+
+
+@pytest.mark.parametrize("value", ["lots", "-1"])
+def test_a_cache_size_that_is_not_a_whole_number_of_mib_is_refused(value, monkeypatch):
+    from kb.web import caching
+
+    monkeypatch.setenv(caching.CACHE_MB, value)
+    with pytest.raises(SystemExit, match=f"KB_CACHE_MB='{value}': give a whole number"):
+        caching.capacity()
+
+
+@pytest.mark.parametrize("content", [None, b"not a database, just some bytes" * 100])
+def test_the_workers_refuse_a_path_that_is_not_a_database(content, tmp_path, monkeypatch):
+    from kb.web import app
+
+    path = tmp_path / "kb.db"
+    if content is not None:
+        path.write_bytes(content)
+    monkeypatch.setenv(app.DATABASE, str(path))
+    with pytest.raises(SystemExit, match=f"kb serve: .*{path.name}"):
+        app.app()
+
+
 def test_serve_rebuilds_when_the_data_are_newer(built, data_dir):
     os.utime(built, (1, 1))  # older than the data files
     with open(data_dir / "claims.csv", "a", encoding="utf-8") as f:

@@ -4,7 +4,8 @@ build_info table's data version and time, and the package version) and Cache-Con
 a request whose If-None-Match names it is answered 304 without rendering anything, and
 whole answers are kept in a bounded LRU (capped in bytes, keyed by the URL and whether
 the client takes gzip; never errors, never an answer to a request with a cookie or an
-authorization).
+authorization). The cache's size is read from $KB_CACHE_MB when the app is made
+(`kb serve --cache-mb`; 0 keeps no answers, and the tags, 304s and gzip stay).
 Answers are gzip-compressed (asgi-gzip, Datasette's own datasette-gzip's middleware) when
 the client accepts it; the compressed answer has a tag of its own, as a strong ETag
 must. A database served mutable (plain `datasette kb.db`) can change under a running
@@ -13,6 +14,7 @@ server, so its answers are sent as they were, without a tag.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import weakref
 from collections import OrderedDict
@@ -24,7 +26,8 @@ from .context import is_kb
 
 CACHE_CONTROL = (b"cache-control", b"public, max-age=60, must-revalidate")
 GZIP_MINIMUM = 1000   # bytes: smaller answers are sent as they are
-CACHE_BYTES = 64 * 1024 * 1024    # the rendered answers kept, at most
+CACHE_MB = "KB_CACHE_MB"   # the environment variable: MiB of rendered answers kept
+CACHE_MB_DEFAULT = 64
 CACHE_ITEM_BYTES = 4 * 1024 * 1024  # a larger answer is sent and not kept
 # request headers that make an answer someone's own: never cached
 PERSONAL = (b"cookie", b"authorization")
@@ -36,7 +39,8 @@ class Answers:
     """A bounded LRU of whole rendered answers, capped in bytes: key -> (status, headers,
     body). Only complete 200 answers are kept, never errors."""
 
-    def __init__(self, capacity: int = CACHE_BYTES, item: int = CACHE_ITEM_BYTES):
+    def __init__(self, capacity: int = CACHE_MB_DEFAULT * 1024 * 1024,
+                 item: int = CACHE_ITEM_BYTES):
         self.capacity, self.item = capacity, item
         self.kept: OrderedDict[tuple, tuple[int, list, bytes]] = OrderedDict()
         self.size = 0
@@ -48,7 +52,7 @@ class Answers:
         return found
 
     def put(self, key: tuple, status: int, headers: list, body: bytes) -> None:
-        if status != 200 or len(body) > self.item or key in self.kept:
+        if status != 200 or len(body) > min(self.item, self.capacity) or key in self.kept:
             return
         self.kept[key] = (status, headers, body)
         self.size += len(body)
@@ -65,7 +69,7 @@ def cacheable(app, datasette):
     """ASGI middleware: ETags, 304s and Cache-Control around gzip-compressed answers,
     whole answers kept in the instance's bounded LRU."""
     compressed = GZipMiddleware(app, minimum_size=GZIP_MINIMUM)
-    answers, tags = _KEPT.setdefault(datasette, (Answers(), {}))
+    answers, tags = _KEPT.setdefault(datasette, (Answers(capacity()), {}))
 
     async def wrapped(scope, receive, send):
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
@@ -80,7 +84,8 @@ def cacheable(app, datasette):
         if any(_quoted(tag + suffix) in asked for suffix in ("", "-gzip")):
             return await _not_modified(send, asked)
         key = None
-        if scope["method"] == "GET" and not any(h in headers for h in PERSONAL):
+        if answers.capacity and scope["method"] == "GET" \
+                and not any(h in headers for h in PERSONAL):
             gzip_ok = b"gzip" in headers.get(b"accept-encoding", b"")
             key = (scope.get("root_path", ""), scope["path"], scope.get("query_string", b""),
                    gzip_ok)
@@ -113,6 +118,18 @@ def cacheable(app, datasette):
         return await compressed(scope, receive, tagged)
 
     return wrapped
+
+
+def capacity() -> int:
+    """The cache's capacity in bytes, from $KB_CACHE_MB (64 MiB when unset)."""
+    text = os.environ.get(CACHE_MB, "").strip() or str(CACHE_MB_DEFAULT)
+    try:
+        mib = int(text)
+    except ValueError:
+        raise SystemExit(f"{CACHE_MB}={text!r}: give a whole number of MiB (0: no cache)")
+    if mib < 0:
+        raise SystemExit(f"{CACHE_MB}={text!r}: give a whole number of MiB (0: no cache)")
+    return mib * 1024 * 1024
 
 
 def _tagged(headers: list, tag: str) -> list:
