@@ -37,6 +37,40 @@ def test_plugin_is_registered_through_the_entry_point():
             "register_routes"} <= set(plugin["hooks"])
 
 
+@pytest.fixture
+def claims_allowed_to_nobody(monkeypatch):
+    """Our metadata, with an allow rule on the claims table that no actor meets."""
+    from kb.web import metadata
+
+    declared = metadata.database_metadata()
+    ruled = {**declared, "database": {**declared["database"], "tables": {
+        **declared["database"]["tables"],
+        "claims": {**declared["database"]["tables"]["claims"], "allow": {"id": "nobody"}}}}}
+    metadata.forget()
+    monkeypatch.setattr(metadata, "database_metadata", lambda: ruled)
+    yield
+    monkeypatch.undo()
+    metadata.forget()
+
+
+def test_an_allow_rule_in_our_metadata_still_refuses_its_table(real_db,
+                                                               claims_allowed_to_nobody):
+    """The permission check is given only the tables' allow rules, and obeys them."""
+    get = getter(datasette_for(real_db))
+    get("/kb/claims", status=403)
+    get("/kb/claims.json", status=403)
+    get("/kb/sources")
+
+
+@pytest.mark.parametrize("path", ["/", "/kb/claims", "/kb/sources/caplin2016",
+                                  "/kb/search_claims?q=survival", "/kb/-/search?q=liver"])
+def test_every_page_links_our_stylesheet_which_is_served_as_css(get, path):
+    assert '<link rel="stylesheet" href="/-/kb.css">' in get(path).text
+    css = get("/-/kb.css")
+    assert css.headers["content-type"] == "text/css; charset=utf-8"
+    assert "em.unverified" in css.text
+
+
 def test_database_page_lists_tables_and_canned_queries(get):
     page = text_of(get("/kb"))
     for title in ("Search claims", "Claims for an outcome", "Reference list of a review",

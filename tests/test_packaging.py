@@ -37,9 +37,10 @@ def test_the_wheel_holds_every_module_and_the_data_files_the_code_reads(wheel):
     modules = {p.relative_to(REPO).as_posix() for package in ("ingest", "kb")
                for p in (REPO / package).rglob("*.py")}
     data = {p.relative_to(REPO).as_posix() for pattern in (
-        "kb/web/templates/*.html", "kb/web/metadata.yml", "kb/export/styles/*")
-        for p in REPO.glob(pattern)}
-    assert len(data) == 16   # 12 templates, the metadata, 2 styles and their README
+        "kb/web/templates/*.html", "kb/web/static/*.css", "kb/web/metadata.yml",
+        "kb/export/styles/*") for p in REPO.glob(pattern)}
+    # 11 templates, the stylesheet, the metadata, 2 citation styles and their README
+    assert len(data) == 16
     assert modules | data <= names
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     text = zipfile.ZipFile(built).read(entry_points).decode()

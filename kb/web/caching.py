@@ -26,6 +26,8 @@ from .context import is_kb
 
 CACHE_CONTROL = (b"cache-control", b"public, max-age=60, must-revalidate")
 GZIP_MINIMUM = 1000   # bytes: smaller answers are sent as they are
+GZIP_LEVEL = 6   # zlib's default: level 9 took 4.1 ms for a 230 KB table page, 6 took 1.8 ms
+                 # for 2 % more bytes
 CACHE_MB = "KB_CACHE_MB"   # the environment variable: MiB of rendered answers kept
 CACHE_MB_DEFAULT = 64
 CACHE_ITEM_BYTES = 4 * 1024 * 1024  # a larger answer is sent and not kept
@@ -68,7 +70,7 @@ _KEPT: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 def cacheable(app, datasette):
     """ASGI middleware: ETags, 304s and Cache-Control around gzip-compressed answers,
     whole answers kept in the instance's bounded LRU."""
-    compressed = GZipMiddleware(app, minimum_size=GZIP_MINIMUM)
+    compressed = GZipMiddleware(app, minimum_size=GZIP_MINIMUM, compresslevel=GZIP_LEVEL)
     answers, tags = _KEPT.setdefault(datasette, (Answers(capacity()), {}))
 
     async def wrapped(scope, receive, send):

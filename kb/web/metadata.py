@@ -33,10 +33,30 @@ def database_metadata() -> dict:
     return {"instance": base, "database": db}
 
 
-def metadata(datasette) -> dict:
-    """The metadata of this instance (get_metadata's answer)."""
-    return _metadata_for(tuple(name for name in datasette.databases
-                               if is_kb(datasette, name)))
+# Datasette's table permission check asks with this key, and deep-copies every answer
+# (four times a page: about 2 ms of a table page for our column descriptions); it reads
+# nothing but the tables' "allow" rules, so that is all it is given.
+PERMISSION_KEY = "tables"
+
+
+def metadata(datasette, key=None) -> dict:
+    """The metadata of this instance (get_metadata's answer); for the table permission
+    check, only the tables' allow rules."""
+    names = tuple(name for name in datasette.databases if is_kb(datasette, name))
+    return _allow_rules_for(names) if key == PERMISSION_KEY else _metadata_for(names)
+
+
+@lru_cache(maxsize=8)
+def _allow_rules_for(names: tuple[str, ...]) -> dict:
+    """_metadata_for(names) with every table reduced to its "allow" rule, and tables
+    without one left out."""
+    full = _metadata_for(names)
+    if not full:
+        return {}
+    return {"databases": {
+        name: {"tables": {table: {"allow": meta["allow"]}
+                          for table, meta in db.get("tables", {}).items() if "allow" in meta}}
+        for name, db in full["databases"].items()}}
 
 
 @lru_cache(maxsize=8)
@@ -50,3 +70,10 @@ def _metadata_for(names: tuple[str, ...]) -> dict:
     meta = database_metadata()
     return {**copy.deepcopy(meta["instance"]),
             "databases": {name: copy.deepcopy(meta["database"]) for name in names}}
+
+
+def forget() -> None:
+    """Drop the metadata made once, so that the next page makes it anew from the
+    declarations."""
+    for made in (database_metadata, _metadata_for, _allow_rules_for):
+        made.cache_clear()

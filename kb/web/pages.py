@@ -34,10 +34,10 @@ def template_vars(template, database, table, view_name, request, datasette):
     if template == "query.html":   # a canned query's page (table is None there)
         name = request.url_vars.get("table") if request is not None else None
         panel = _query_export(datasette, database, name, request)
-        return {"kb_export": panel, "kb_plot": plot}
+        return {"kb_export": panel, "kb_plot": plot, "kb_header": True}
     panel = export_routes.export_panel(datasette, database, view_name, table, request)
     if view_name != "row" or table not in TABLES_BY_NAME or request is None:
-        return {"kb_export": panel, "kb_plot": plot,
+        return {"kb_export": panel, "kb_plot": plot, "kb_header": view_name == "table",
                 "kb_more_columns": more_columns(table) if view_name == "table" else []}
 
     async def panels():

@@ -11,14 +11,14 @@ from importlib.resources import files
 from datasette import hookimpl
 
 from . import (caching, cells, evidence_routes, export_routes, filters, metadata, pages,
-               question_routes, safety, search)
+               question_routes, safety, search, styles)
 
 TEMPLATES = files("kb.web").joinpath("templates")
 
 
 @hookimpl
 def get_metadata(datasette, key, database, table):
-    return metadata.metadata(datasette)
+    return metadata.metadata(datasette, key)
 
 
 @hookimpl
@@ -29,7 +29,7 @@ def render_cell(row, value, column, table, database, datasette):
 @hookimpl
 def register_routes():
     return (export_routes.routes() + evidence_routes.routes() + question_routes.routes()
-            + search.routes())
+            + search.routes() + styles.routes())
 
 
 @hookimpl
@@ -45,6 +45,11 @@ def register_output_renderer(datasette):
 @hookimpl
 def extra_template_vars(template, database, table, view_name, request, datasette):
     return pages.template_vars(template, database, table, view_name, request, datasette)
+
+
+@hookimpl
+def extra_css_urls(datasette):
+    return styles.css_urls(datasette)
 
 
 @hookimpl
