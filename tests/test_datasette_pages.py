@@ -55,7 +55,8 @@ def claims_allowed_to_nobody(monkeypatch):
 
 def test_an_allow_rule_in_our_metadata_still_refuses_its_table(real_db,
                                                                claims_allowed_to_nobody):
-    """The permission check is given only the tables' allow rules, and obeys them."""
+    """The permission check is given the tables' settings without their column
+    descriptions, and obeys the allow rules among them."""
     get = getter(datasette_for(real_db))
     get("/kb/claims", status=403)
     get("/kb/claims.json", status=403)

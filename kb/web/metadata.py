@@ -33,29 +33,29 @@ def database_metadata() -> dict:
     return {"instance": base, "database": db}
 
 
-# Datasette's table permission check asks with this key, and deep-copies every answer
-# (four times a page: about 2 ms of a table page for our column descriptions); it reads
-# nothing but the tables' "allow" rules, so that is all it is given.
-PERMISSION_KEY = "tables"
+# Datasette asks with this key for tables' settings (their allow rules in the permission
+# check, four times a page, and facet_size) and deep-copies every answer: copying our
+# column descriptions cost about 2 ms of a table page, and nothing asked with this key
+# reads them (Datasette takes them from table_metadata(), which asks with no key).
+TABLES_KEY = "tables"
 
 
 def metadata(datasette, key=None) -> dict:
-    """The metadata of this instance (get_metadata's answer); for the table permission
-    check, only the tables' allow rules."""
+    """The metadata of this instance (get_metadata's answer); asked for the tables'
+    settings, without the column descriptions."""
     names = tuple(name for name in datasette.databases if is_kb(datasette, name))
-    return _allow_rules_for(names) if key == PERMISSION_KEY else _metadata_for(names)
+    return _settings_for(names) if key == TABLES_KEY else _metadata_for(names)
 
 
 @lru_cache(maxsize=8)
-def _allow_rules_for(names: tuple[str, ...]) -> dict:
-    """_metadata_for(names) with every table reduced to its "allow" rule, and tables
-    without one left out."""
+def _settings_for(names: tuple[str, ...]) -> dict:
+    """_metadata_for(names) without its tables' column descriptions."""
     full = _metadata_for(names)
     if not full:
         return {}
-    return {"databases": {
-        name: {"tables": {table: {"allow": meta["allow"]}
-                          for table, meta in db.get("tables", {}).items() if "allow" in meta}}
+    return {**full, "databases": {
+        name: {**db, "tables": {table: {k: v for k, v in meta.items() if k != "columns"}
+                                for table, meta in db.get("tables", {}).items()}}
         for name, db in full["databases"].items()}}
 
 
@@ -75,5 +75,5 @@ def _metadata_for(names: tuple[str, ...]) -> dict:
 def forget() -> None:
     """Drop the metadata made once, so that the next page makes it anew from the
     declarations."""
-    for made in (database_metadata, _metadata_for, _allow_rules_for):
+    for made in (database_metadata, _metadata_for, _settings_for):
         made.cache_clear()
