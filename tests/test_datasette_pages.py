@@ -72,6 +72,30 @@ def test_every_page_links_our_stylesheet_which_is_served_as_css(get, path):
     assert "em.unverified" in css.text
 
 
+def facet_names(page_text):
+    return re.findall(r'<p class="facet-info-name">\s*<strong>([\w_]+)', page_text)
+
+
+def test_a_table_search_lists_its_matches_with_a_link_to_their_counts(get):
+    searched = get("/kb/claims?_search=survival").text
+    assert facet_names(searched) == [] and "jagannath2012-c05" in get(
+        "/kb/claims?_search=survival+untreated").text
+    link = re.search(r'class="kb-count-link">.*?by outcome, population, [^:]*: '
+                     r'<a href="([^"]+)">count them</a>', searched).group(1)
+    assert html.unescape(link) == "/kb/claims?_search=survival&_counts=on"
+    counted = get(html.unescape(link)).text
+    declared = {"outcome", "population", "intervention", "timepoint", "kind", "trail",
+                "numbers_in_source"}
+    assert set(facet_names(counted)) == declared
+    assert "kb-count-link" not in counted
+    # the page's own links keep it uncounted; a filter or no search keeps the counts
+    assert "_nofacet=1" in searched and "_nofacet" not in counted
+    assert set(facet_names(get("/kb/claims").text)) == declared
+    assert set(facet_names(get("/kb/claims?outcome=overall-survival").text)) == declared
+    assert not get("/kb/claims.json?_search=survival").json()["facet_results"]
+    assert get("/kb/claims.json?_search=survival&_counts=on").json()["facet_results"]
+
+
 def test_database_page_lists_tables_and_canned_queries(get):
     page = text_of(get("/kb"))
     for title in ("Search claims", "Claims for an outcome", "Reference list of a review",

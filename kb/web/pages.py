@@ -9,7 +9,7 @@ from urllib.parse import quote, urlencode
 
 from kb.db.tables import TABLES_BY_NAME
 
-from . import evidence_routes, export_routes, landing
+from . import evidence_routes, export_routes, landing, search_counts
 from .context import KEY_COLUMNS, identifiers, is_kb, row_key, row_key_parts, row_url
 from .queries import ROW_PANELS
 
@@ -38,7 +38,9 @@ def template_vars(template, database, table, view_name, request, datasette):
     panel = export_routes.export_panel(datasette, database, view_name, table, request)
     if view_name != "row" or table not in TABLES_BY_NAME or request is None:
         return {"kb_export": panel, "kb_plot": plot, "kb_header": view_name == "table",
-                "kb_more_columns": more_columns(table) if view_name == "table" else []}
+                "kb_more_columns": more_columns(table) if view_name == "table" else [],
+                "kb_count_link": search_counts.count_link(request, table)
+                if view_name == "table" else None}
 
     async def panels():
         key = row_key(request)

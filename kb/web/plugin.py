@@ -11,7 +11,7 @@ from importlib.resources import files
 from datasette import hookimpl
 
 from . import (caching, cells, evidence_routes, export_routes, filters, metadata, pages,
-               question_routes, safety, search, styles)
+               question_routes, safety, search, search_counts, styles)
 
 TEMPLATES = files("kb.web").joinpath("templates")
 
@@ -54,7 +54,8 @@ def extra_css_urls(datasette):
 
 @hookimpl
 def asgi_wrapper(datasette):
-    return lambda app: safety.read_only(caching.cacheable(app, datasette))
+    return lambda app: safety.read_only(caching.cacheable(
+        search_counts.without_counts(app, datasette), datasette))
 
 
 @hookimpl
