@@ -12,17 +12,17 @@ import bisect
 import contextlib
 import csv
 import gc
-import io
 import itertools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
 from .csvtext import (BOM, LINE_BREAK_BYTES, canonical, cell_offsets, first_difference,
-                      legacy_hint, line_count, lines_of, quote_error_offset,
+                      legacy_hint, line_chunks, line_count, lines_of, quote_error_offset,
                       uncanonical_lines, wide_encoding, with_line_feeds)
 
-CHUNK_ROWS = 65_536  # rows parsed at a time, then kept as columns
+CHUNK_CHARACTERS = 4 * 1024 ** 2  # of the text parsed at a time, then kept as columns
+SAMPLE = 10_000  # cells of a column that tell whether its values repeat
 
 
 @dataclass(frozen=True, order=True)
@@ -55,6 +55,18 @@ def gc_paused():
             gc.freeze()
             gc.unfreeze()
             gc.enable()
+
+
+def shared(values: list[str]) -> tuple[str, ...]:
+    """values as a tuple; when its first values repeat (at least every other one), with
+    equal strings made one object: a column repeats its keys, terms and sources many
+    times, and each copy costs some 50 bytes. A column of distinct text is left alone
+    (making it shared would hash every cell for nothing)."""
+    head = values[:SAMPLE]
+    if len(set(head)) * 2 > len(head):
+        return tuple(values)
+    seen: dict[str, str] = {}
+    return tuple(map(seen.setdefault, values, values))
 
 
 class CsvFile:
@@ -216,26 +228,31 @@ class CsvFile:
     def _parse_one_row_per_line(self, text: str) -> bool:
         """Keep the rows of a well-formed file, every row one line of the header's width;
         False, keeping nothing, for any other (`_parse_with_recovery` then reads it row
-        by row to say where each problem is). Rows are parsed a chunk at a time and kept
-        as columns, so that the row lists of a whole file never exist at once."""
-        reader = csv.reader(io.StringIO(text), strict=True)
+        by row to say where each problem is). The lines are parsed a chunk at a time and
+        kept as columns, so that the lines and row lists of a whole file never exist at
+        once."""
         chunks: list[list[tuple[str, ...]]] = []
-        try:
-            header = next(reader)
-            width = len(header)
-            for chunk in iter(lambda: list(itertools.islice(reader, CHUNK_ROWS)), []):
-                if not (width and all(len(cells) == width for cells in chunk)):
-                    return False
-                chunks.append(list(zip(*chunk)))
-        except csv.Error:
-            return False
-        if reader.line_num != line_count(text) or reader.line_num != 1 + sum(
-                len(chunk[0]) for chunk in chunks):
-            return False  # a row spans lines
+        header, count = None, 0
+        for lines in line_chunks(text, CHUNK_CHARACTERS):
+            reader = csv.reader(lines, strict=True)
+            try:
+                rows = list(reader)
+            except csv.Error:
+                return False
+            if len(rows) != len(lines):
+                return False  # a row spans lines
+            if header is None:
+                header = rows.pop(0)
+            if not (header and all(len(cells) == len(header) for cells in rows)):
+                return False
+            count += len(rows)
+            if rows:
+                chunks.append(list(zip(*rows)))
         self.header = header
-        self._columns = [tuple(itertools.chain.from_iterable(chunk[i] for chunk in chunks))
-                         for i in range(width)]
-        self.line_numbers = range(2, reader.line_num + 1)
+        self._columns = [
+            shared(list(itertools.chain.from_iterable(chunk[i] for chunk in chunks)))
+            for i in range(len(header))]
+        self.line_numbers = range(2, count + 2)
         return True
 
     def _keep_full_rows(self, numbers: Sequence[int], rows: list[list[str]]) -> None:

@@ -118,6 +118,19 @@ def line_count(text: str) -> int:
     return text.count("\n") + (not text.endswith("\n"))
 
 
+def line_chunks(text: str, size: int) -> Iterator[list[str]]:
+    """The lines of text (a last line feed ends the last line), as lists of lines of
+    some size characters in all: a large text split a piece at a time."""
+    start, end = 0, len(text) - text.endswith("\n")
+    while True:
+        stop = text.find("\n", start + size, end)
+        stop = end if stop < 0 else stop
+        yield text[start:stop].split("\n")
+        if stop >= end:
+            return
+        start = stop + 1
+
+
 def uncanonical_lines(text: str) -> Iterator[tuple[int, str]]:
     """(line number, line) of each line of text that may not be in canonical form: the
     lines not of the form a canonical line surely has (see _CELL)."""
