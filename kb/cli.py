@@ -145,7 +145,7 @@ def validate(data_dir: Path, with_evidence: bool):
     Example: kb validate --data data --evidence
     """
     dataset = _loaded(data_dir)
-    counts = ", ".join(f"{len(f.rows)} rows in {name}" for name, f in dataset.files.items()
+    counts = ", ".join(f"{f.row_count} rows in {name}" for name, f in dataset.files.items()
                        if f.path.exists())
     if with_evidence:
         found = evidence.check(dataset)

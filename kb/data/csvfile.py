@@ -1,22 +1,28 @@
 """Read a curated CSV file, keeping where every cell stands in the file.
 
-Only the rows that parse cleanly are kept; everything else becomes a `Problem` with its
-path, line and column, so that validation can report all of them at once. Cells are
-located lazily (only when a problem needs a column), so large files stay fast.
+Only the rows that parse cleanly are kept, column by column; everything else becomes a
+`Problem` with its path, line and column, so that validation can report all of them at
+once. The file's lines are not kept: cells are located lazily (only when a problem needs
+a column), reading the file's lines again then, so large files stay fast and small.
 """
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import csv
 import gc
-import io
-import re
+import itertools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-BOM = b"\xef\xbb\xbf"
+from .csvtext import (BOM, LINE_BREAK_BYTES, canonical, cell_offsets, first_difference,
+                      legacy_hint, line_chunks, line_count, lines_of, quote_error_offset,
+                      uncanonical_lines, wide_encoding, with_line_feeds)
+
+CHUNK_CHARACTERS = 4 * 1024 ** 2  # of the text parsed at a time, then kept as columns
+SAMPLE = 10_000  # cells of a column that tell whether its values repeat
 
 
 @dataclass(frozen=True, order=True)
@@ -36,7 +42,9 @@ def gc_paused():
 
     Reading creates millions of row lists that all stay alive; the collector would scan
     them again and again (about a third of the time) and free none, since they hold only
-    strings. Reference counting still frees everything else meanwhile.
+    strings. Reference counting still frees everything else meanwhile. When the pause
+    ends, what it made is moved to the oldest generation unscanned (gc.freeze and
+    unfreeze): the first collection after it would otherwise look at all of it at once.
     """
     enabled = gc.isenabled()
     gc.disable()
@@ -44,107 +52,21 @@ def gc_paused():
         yield
     finally:
         if enabled:
+            gc.freeze()
+            gc.unfreeze()
             gc.enable()
 
 
-_QUOTED_TEXT = re.compile(r'(?:[^"]+|"")*')  # a quoted cell's inside, to its closing quote
-
-
-def scan_line(line: str) -> tuple[list[int], int | None]:
-    """Where each cell of one CSV line starts, and where its quoting first goes wrong.
-
-    The second item is the offset of the first quote that closes a quoted cell without a
-    comma (or the end of the line) after it, or None when the quoting is sound. A quote
-    opens a quoted cell only at the start of a cell; a cell whose quote is never closed
-    runs to the end of the line. The scanning is done by str.find and a regular
-    expression, so a line of millions of characters takes milliseconds.
-    """
-    offsets = [0]
-    error = None
-    start = 0
-    while True:
-        end = start
-        if line.startswith('"', start):
-            closing = _QUOTED_TEXT.match(line, start + 1).end()
-            if closing == len(line):
-                return offsets, error
-            end = closing + 1
-            if error is None and line[end: end + 1] not in ("", ","):
-                error = closing
-        comma = line.find(",", end)
-        if comma < 0:
-            return offsets, error
-        start = comma + 1
-        offsets.append(start)
-
-
-def cell_offsets(line: str) -> list[int]:
-    """Character offsets at which each cell of one CSV line starts."""
-    return scan_line(line)[0]
-
-
-def quote_error_offset(line: str) -> int:
-    """Offset of the first quote that ends a quoted cell too early (0 when none)."""
-    error = scan_line(line)[1]
-    return 0 if error is None else error
-
-
-LINE_BREAK_BYTES = re.compile(rb"\r\n|\r|\n")
-WIDE_BOMS = ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"),
-             (b"\xff\xfe", "UTF-16"), (b"\xfe\xff", "UTF-16"))
-
-
-def wide_encoding(data: bytes) -> str | None:
-    """How data shows it is UTF-16 or UTF-32 rather than UTF-8, or None.
-
-    Either it starts with their byte-order mark, or every other byte of its start is
-    NUL (and no byte between them is), as UTF-16 writes ASCII text.
-    """
-    for bom, name in WIDE_BOMS:
-        if data.startswith(bom):
-            return f"{name} (it starts with a {name} byte-order mark)"
-    head = data[:256]
-    for nul, text in ((head[0::2], head[1::2]), (head[1::2], head[0::2])):
-        if len(head) >= 4 and not nul.strip(b"\0") and 0 not in text:
-            return "UTF-16 (every other byte is NUL)"
-    return None
-
-
-def _legacy_hint(byte: int) -> str:
-    """What a byte that is not UTF-8 means in Windows-1252 (whose printable characters
-    include Latin-1's), the usual encoding of such files, if it means anything."""
-    try:
-        char = bytes([byte]).decode("cp1252")
-    except UnicodeDecodeError:
-        return ""
-    return f", which is {char!r} in Windows-1252"
-
-
-def _parse_one_row_per_line(lines: list[str]) -> list[list[str]] | None:
-    """The cells of every line, or None when a row spans lines or its quoting is bad.
-
-    This is the quick path for a well-formed file; `CsvFile._parse_with_recovery`
-    reads the other files row by row to say where each problem is.
-    """
-    reader = csv.reader(lines, strict=True)
-    try:
-        rows = list(reader)
-    except csv.Error:
-        return None
-    return rows if len(rows) == len(lines) else None
-
-
-def _canonical(rows: list[list[str]]) -> str:
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerows(rows)
-    return out.getvalue()
-
-
-def _first_difference(a: str, b: str) -> int:
-    for i, (x, y) in enumerate(zip(a, b)):
-        if x != y:
-            return i
-    return min(len(a), len(b))
+def shared(values: list[str]) -> tuple[str, ...]:
+    """values as a tuple; when its first values repeat (at least every other one), with
+    equal strings made one object: a column repeats its keys, terms and sources many
+    times, and each copy costs some 50 bytes. A column of distinct text is left alone
+    (making it shared would hash every cell for nothing)."""
+    head = values[:SAMPLE]
+    if len(set(head)) * 2 > len(head):
+        return tuple(values)
+    seen: dict[str, str] = {}
+    return tuple(map(seen.setdefault, values, values))
 
 
 class CsvFile:
@@ -154,11 +76,10 @@ class CsvFile:
         self.path = Path(path)
         self.display = display or str(path)
         self.header: list[str] = []
-        self.rows: list[list[str]] = []
-        self.line_numbers: list[int] = []  # the file line each row starts on
+        self.line_numbers: Sequence[int] = []  # the file line each row starts on
         self.problems: list[Problem] = []
-        self._lines: list[str] = []
-        self._columns: dict[str, tuple[str, ...]] | None = None
+        self._columns: list[tuple[str, ...]] = []  # the clean rows' cells, by column
+        self._lines: list[str] | None = None  # the file's lines, while a problem needs them
         self._read()
 
     @classmethod
@@ -166,8 +87,8 @@ class CsvFile:
         """An absent optional file, read as a header and no rows."""
         f = cls.__new__(cls)
         f.path, f.display, f.header = Path(path), display, list(header)
-        f.rows, f.line_numbers, f.problems, f._lines = [], [], [], [",".join(header)]
-        f._columns = None
+        f.line_numbers, f.problems, f._lines = [], [], [",".join(header)]
+        f._columns = [() for _ in f.header]
         return f
 
     # -- locations -----------------------------------------------------------------
@@ -177,7 +98,7 @@ class CsvFile:
 
     def column_at(self, line: int, cell: int) -> int:
         """1-based character column where cell number `cell` (0-based) starts."""
-        text = self._lines[line - 1] if 0 < line <= len(self._lines) else ""
+        text = self._line(line)
         offsets = cell_offsets(text)
         return (offsets[cell] if cell < len(offsets) else len(text)) + 1
 
@@ -189,17 +110,36 @@ class CsvFile:
     def header_location(self, column: str) -> tuple[int, int]:
         return 1, self.column_at(1, self.header.index(column))
 
+    def _line(self, number: int) -> str:
+        """The text of line number (1-based; '' beyond the file), the file's lines read
+        again the first time one is asked for."""
+        if self._lines is None:
+            try:
+                self._lines = lines_of(self.path.read_bytes())
+            except OSError:
+                self._lines = []
+        return self._lines[number - 1] if 0 < number <= len(self._lines) else ""
+
     # -- access --------------------------------------------------------------------
 
+    @property
+    def row_count(self) -> int:
+        return len(self.line_numbers)
+
+    @property
+    def rows(self) -> list[list[str]]:
+        """The clean rows, each a list of its cells (made afresh: the file keeps
+        columns)."""
+        return [list(cells) for cells in zip(*self._columns)]
+
     def column(self, name: str) -> tuple[str, ...]:
-        if self._columns is None:
-            transposed = list(zip(*self.rows)) if self.rows else [()] * len(self.header)
-            self._columns = dict(zip(self.header, transposed))
-        return self._columns.get(name, ("",) * len(self.rows))
+        if name in self.header:
+            return self._columns[self.header.index(name)]
+        return ("",) * self.row_count
 
     def dicts(self):
-        for row in self.rows:
-            yield dict(zip(self.header, row))
+        for cells in zip(*self._columns):
+            yield dict(zip(self.header, cells))
 
     # -- reading -------------------------------------------------------------------
 
@@ -218,18 +158,16 @@ class CsvFile:
             data = data[len(BOM):]
         wide = wide_encoding(data)
         if wide:
+            self._lines = []
             self.problem(1, 1, f"file is {wide}, not UTF-8; save it as UTF-8")
             return
         text = self._line_endings(self._decode(data))
+        del data
         self._check_nul(text)
-        if not text.strip():
+        if not text or text.isspace():  # (text.strip() would copy it)
             self.problem(1, 1, "file is empty (expected a header row)")
             return
-        lines = text.split("\n")
-        if lines[-1] == "":
-            lines.pop()
-        self._lines = lines
-        self._parse(lines)
+        self._parse(text)
 
     def _decode(self, data: bytes) -> str:
         """The text of data; a problem for the first byte of each line that is not UTF-8."""
@@ -243,7 +181,7 @@ class CsvFile:
             except UnicodeDecodeError as e:
                 column = len(raw[: e.start].decode("utf-8", "replace")) + 1
                 self.problem(number, column, f"not valid UTF-8 (byte 0x{raw[e.start]:02x})"
-                             f"{_legacy_hint(raw[e.start])}; save the file as UTF-8")
+                             f"{legacy_hint(raw[e.start])}; save the file as UTF-8")
         return data.decode("utf-8", "replace")
 
     def _line_endings(self, text: str) -> str:
@@ -258,7 +196,7 @@ class CsvFile:
             message = ("carriage return (CR) without a line feed: old Mac line endings, or "
                        "a CR inside a cell; use LF line endings and no CR")
         self.problem(text.count("\n", 0, at) + 1, at - line_start + 1, message)
-        return text.replace("\r\n", "\n").replace("\r", "\n")
+        return with_line_feeds(text)
 
     def _check_nul(self, text: str) -> None:
         """A problem for the first NUL character of each line that has one."""
@@ -269,31 +207,58 @@ class CsvFile:
                 self.problem(number, line.index("\0") + 1, "NUL character (byte 0x00): "
                              "binary data or a stray control character; remove it")
 
-    def _parse(self, lines: list[str]) -> None:
-        rows = _parse_one_row_per_line(lines)
-        if rows is not None:
-            numbers: Sequence[int] = range(1, len(rows) + 1)
+    def _parse(self, text: str) -> None:
+        if self._parse_one_row_per_line(text):
+            self._check_header()
         else:
+            lines = text.split("\n")
+            if lines[-1] == "":
+                lines.pop()
+            self._lines = lines  # a file with problems: its lines are at hand
             numbered = self._parse_with_recovery(lines)
-            numbers = [number for number, _ in numbered]
-            rows = [cells for _, cells in numbered]
-        if not rows or numbers[0] != 1:
-            self.problem(1, 1, "the first line must be the header row")
-            return
-        self.header = rows[0]
-        self._check_header()
-        width = len(self.header)
-        if width and all(len(cells) == width for cells in rows[1:]):
-            # the usual case: every row has the header's width, nothing to report
-            self.rows = rows[1:]
-            self.line_numbers = list(numbers[1:])
-        else:
-            self._keep_full_rows(numbers[1:], rows[1:])
-        self._check_canonical(lines)
+            if not numbered or numbered[0][0] != 1:
+                self.problem(1, 1, "the first line must be the header row")
+                return
+            self.header = numbered[0][1]
+            self._check_header()
+            self._keep_full_rows([number for number, _ in numbered[1:]],
+                                 [cells for _, cells in numbered[1:]])
+        self._check_canonical(text)
+
+    def _parse_one_row_per_line(self, text: str) -> bool:
+        """Keep the rows of a well-formed file, every row one line of the header's width;
+        False, keeping nothing, for any other (`_parse_with_recovery` then reads it row
+        by row to say where each problem is). The lines are parsed a chunk at a time and
+        kept as columns, so that the lines and row lists of a whole file never exist at
+        once."""
+        chunks: list[list[tuple[str, ...]]] = []
+        header, count = None, 0
+        for lines in line_chunks(text, CHUNK_CHARACTERS):
+            reader = csv.reader(lines, strict=True)
+            try:
+                rows = list(reader)
+            except csv.Error:
+                return False
+            if len(rows) != len(lines):
+                return False  # a row spans lines
+            if header is None:
+                header = rows.pop(0)
+            if not (header and all(len(cells) == len(header) for cells in rows)):
+                return False
+            count += len(rows)
+            if rows:
+                chunks.append(list(zip(*rows)))
+        self.header = header
+        self._columns = [
+            shared(list(itertools.chain.from_iterable(chunk[i] for chunk in chunks)))
+            for i in range(len(header))]
+        self.line_numbers = range(2, count + 2)
+        return True
 
     def _keep_full_rows(self, numbers: Sequence[int], rows: list[list[str]]) -> None:
         """Keep the rows that have the header's width; a problem for each other one."""
         width = len(self.header)
+        kept_numbers, kept = [], []
         for number, cells in zip(numbers, rows):
             if cells == []:
                 self.problem(number, 1, "blank line; remove it")
@@ -307,8 +272,11 @@ class CsvFile:
                     message = f"only {len(cells)} cells but the header has {width}"
                 self.problem(number, column, message)
             else:
-                self.rows.append(cells)
-                self.line_numbers.append(number)
+                kept.append(cells)
+                kept_numbers.append(number)
+        self.line_numbers = kept_numbers
+        self._columns = [tuple(column) for column in zip(*kept)] if kept else [
+            () for _ in range(width)]
 
     def _parse_with_recovery(self, lines: list[str]) -> list[tuple[int, list[str]]]:
         """(first line number, cells) of every row that parses; problems for the rest."""
@@ -352,7 +320,7 @@ class CsvFile:
 
     def _long_cell(self, line: int) -> None:
         """A problem at the first cell of line longer than the csv module reads."""
-        text = self._lines[line - 1]
+        text = self._line(line)
         limit = csv.field_size_limit()
         starts = cell_offsets(text)
         lengths = [end - start for start, end in zip(starts, [s - 1 for s in starts[1:]]
@@ -362,7 +330,7 @@ class CsvFile:
                      f"characters long; a cell holds at most {limit:,}")
 
     def _bad_quoting(self, line: int, reason: str) -> None:
-        text = self._lines[line - 1] if line <= len(self._lines) else ""
+        text = self._line(line)
         column = quote_error_offset(text) + 1
         self.problem(line, column, f"bad quoting ({reason}); quote a cell that holds a "
                      'comma or quote, and double every quote inside it ("")')
@@ -377,23 +345,31 @@ class CsvFile:
                 self.problem(1, self.column_at(1, index), f"column {name!r} appears twice")
             seen.add(name)
 
-    def _check_canonical(self, lines: list[str]) -> None:
+    def _check_canonical(self, text: str) -> None:
         """Rows must be written as Python's csv writer writes them: minimal quoting.
 
-        A line without a quote character is canonical already (its cells hold no comma,
-        quote or line break, so the writer would not quote them), unless a row has a
-        single cell; only the other lines are written out again and compared.
+        The lines not of a form that is surely canonical (csvtext.uncanonical_lines:
+        few, as a rule) are written out again from their cells and compared; with a
+        single column every line is (its blank cells are quoted).
         """
-        single = len(self.header) == 1
-        candidates = [(1, self.header, lines[0])] if single or '"' in lines[0] else []
-        candidates += [(n, row, lines[n - 1]) for n, row in zip(self.line_numbers, self.rows)
-                       if single or '"' in lines[n - 1]]
+        if len(self.header) == 1:
+            suspects = list(enumerate(text.split("\n")[:line_count(text)], start=1))
+        else:
+            suspects = list(uncanonical_lines(text))
+        candidates = []
+        for number, line in suspects:
+            if number == 1:
+                candidates.append((number, self.header, line))
+                continue
+            row = bisect.bisect_left(self.line_numbers, number)
+            if row < len(self.line_numbers) and self.line_numbers[row] == number:
+                candidates.append((number, [cells[row] for cells in self._columns], line))
         if not candidates:
             return
-        rendered = _canonical([cells for _, cells, _ in candidates]).split("\n")
-        for (number, cells, text), expected in zip(candidates, rendered):
-            if expected != text:
-                at = _first_difference(expected, text)
+        rendered = canonical([cells for _, cells, _ in candidates]).split("\n")
+        for (number, cells, line), expected in zip(candidates, rendered):
+            if expected != line:
+                at = first_difference(expected, line)
                 self.problem(number, at + 1, "not in canonical CSV form (quote only cells "
                              "that need it, double inner quotes); expected "
                              f"{expected[max(0, at - 10): at + 20]!r} here")

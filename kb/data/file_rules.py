@@ -7,6 +7,7 @@ million-row file stays quick; each problem names its file, line and column.
 from __future__ import annotations
 
 import datetime
+import functools
 import math
 import re
 from collections import defaultdict
@@ -62,26 +63,18 @@ def check_header(f: CsvFile, spec: schema.DataFile) -> bool:
     return not missing
 
 
-def _rows_matching(joined: str, regex: re.Pattern) -> list[int]:
-    """Row indexes (lines of joined) where regex finds a match, each row once."""
-    rows: list[int] = []
-    row, position = 0, 0
-    for found in regex.finditer(joined):
-        row += joined.count("\n", position, found.start())
-        position = found.start()
-        if not rows or rows[-1] != row:
-            rows.append(row)
-    return rows
+def _rows_where(values: tuple[str, ...], distinct: set[str], test) -> list[int]:
+    """Indexes of the values for which test is true, in order; test is called once for
+    each distinct value, so that a column of a million cells and few values is quick."""
+    hits = {value for value in distinct if test(value)}
+    return [row for row, value in enumerate(values) if value in hits] if hits else []
 
 
-def _not_matching(pattern: str) -> re.Pattern:
-    """A regex finding the non-empty lines that do not match pattern in full."""
-    return re.compile(rf"^(?!(?:{pattern})$)(?=.).*$", re.M)
-
-
-def _rows_with_spaces_around(values: tuple[str, ...]) -> list[int]:
-    """Indexes of values that start or end with whitespace (as str.strip sees it)."""
-    return [row for row, value in enumerate(values) if value != value.strip()]
+@functools.lru_cache(maxsize=None)
+def _full(pattern: str):
+    """A test: is a non-empty value not of pattern, in full?"""
+    regex = re.compile(pattern)
+    return lambda value: value and not regex.fullmatch(value)
 
 
 def check_cells(f: CsvFile, spec: schema.DataFile,
@@ -96,27 +89,27 @@ def _column_problems(fld: schema.Field, values: tuple[str, ...],
                      vocabulary: dict[str, set[str]] | None) -> Iterator[tuple[int, str]]:
     """(row, message) for every cell of one column that breaks a rule; a cell that is not
     of the column's form (type, pattern, vocabulary) gets no formula message besides."""
-    joined = "\n".join(values)
-    for row in _rows_with_spaces_around(values):
+    distinct = set(values)
+    for row in _rows_where(values, distinct, lambda value: value != value.strip()):
         yield row, f"{fld.name}: remove the spaces around {shown(values[row])}"
-    if fld.required and not all(values):
+    if fld.required and "" in distinct:
         yield from ((row, f"{fld.name} is required") for row, value in enumerate(values)
                     if not value)
     wrong: set[int] = set()
     if fld.type in TYPE_PATTERNS:
-        wrong.update(_rows_matching(joined, _not_matching(TYPE_PATTERNS[fld.type])))
+        wrong.update(_rows_where(values, distinct, _full(TYPE_PATTERNS[fld.type])))
         yield from ((row, f"{fld.name} must be {TYPE_NAMES[fld.type]}, not "
                      f"{shown(values[row])}") for row in sorted(wrong))
-        yield from _out_of_range(fld, values, joined, wrong)
+        yield from _out_of_range(fld, values, distinct, wrong)
     if fld.pattern:
-        for row in _rows_matching(joined, _not_matching(fld.pattern)):
+        for row in _rows_where(values, distinct, _full(fld.pattern)):
             if row not in wrong:
                 wrong.add(row)
                 yield row, (f"{fld.name} {shown(values[row])} is not valid: "
                             f"{_pattern_hint(fld)}")
     if fld.vocabulary and vocabulary is not None:
         allowed = vocabulary.get(fld.vocabulary, set())
-        if set(values) - allowed - {""}:
+        if distinct - allowed - {""}:
             for row, value in enumerate(values):
                 if value and value not in allowed:
                     wrong.add(row)
@@ -124,25 +117,25 @@ def _column_problems(fld: schema.Field, values: tuple[str, ...],
                                 f"{with_article(fld.vocabulary)} term in vocabulary.csv"
                                 + did_you_mean(value, allowed))
     if not fld.prose:
-        for row in _rows_matching(joined, FORMULA):
+        for row in _rows_where(values, distinct, FORMULA.match):
             if row not in wrong:
                 yield row, (f"{fld.name} {shown(values[row])} starts with "
                             f"{values[row][0]!r}, so a spreadsheet would run it as a "
                             "formula; reword it (only numbers, like -0.5, may start so)")
 
 
-def _out_of_range(fld: schema.Field, values: tuple[str, ...], joined: str,
+def _out_of_range(fld: schema.Field, values: tuple[str, ...], distinct: set[str],
                   wrong: set[int]) -> Iterator[tuple[int, str]]:
     """Numbers of the right form that the database cannot hold: whole numbers beyond
     SQLite's 64 bits, numbers beyond a float's range. Rows in wrong are left alone."""
     if fld.type == "integer":
-        for row in _rows_matching(joined, LONG_INTEGER):
+        for row in _rows_where(values, distinct, LONG_INTEGER.match):
             if not _fits_int64(values[row]):
                 yield row, (f"{fld.name} {shown(values[row])} is too large: a whole "
                             f"number has at most 19 digits and lies between {INT64[0]} "
                             f"and {INT64[1]}")
     elif fld.type == "real":
-        for row in _rows_matching(joined, LONG_REAL):
+        for row in _rows_where(values, distinct, LONG_REAL.match):
             if row not in wrong and math.isinf(float(values[row])):
                 yield row, f"{fld.name} {shown(values[row])} is too large to be a number"
 
