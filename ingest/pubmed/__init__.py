@@ -91,7 +91,8 @@ import os
 from typing import IO, Iterator
 
 from .fields import RECORD_KEYS
-from .stream import PubmedParseError, records
+from .read import records
+from .stream import PubmedParseError
 
 __all__ = ["PubmedParseError", "RECORD_KEYS", "parse"]
 
