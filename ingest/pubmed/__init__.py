@@ -91,8 +91,7 @@ import os
 from typing import IO, Iterator
 
 from .fields import RECORD_KEYS
-from .read import records
-from .stream import PubmedParseError
+from .stream import PubmedParseError, records
 
 __all__ = ["PubmedParseError", "RECORD_KEYS", "parse"]
 

@@ -14,8 +14,8 @@ RECORD_KEYS = (
     "publication_types", "mesh", "keywords", "language", "references",
     "comments_corrections", "retracted", "publisher", "place", "xml",
 )
-YEAR = re.compile(r"\d{4}")
-INITIAL_SPLIT = re.compile(r"[\s\-.]+")
+_YEAR = re.compile(r"\d{4}")
+_INITIAL_SPLIT = re.compile(r"[\s\-.]+")
 
 
 _WS_RUN = re.compile(r"[ \t\n\r]+")
@@ -80,7 +80,7 @@ def _authors(author_list):
             if letters is None:
                 fore = _leaf(fore)
                 if fore:
-                    letters = "".join(p[0] for p in INITIAL_SPLIT.split(fore) if p).upper()
+                    letters = "".join(p[0] for p in _INITIAL_SPLIT.split(fore) if p).upper()
             names.append(f"{name} {letters}" if letters else name)
         elif collective is not None:
             name = _all_text(collective)
@@ -124,7 +124,7 @@ def _date(pub_date):
         return None, None
     medline = _leaf(pub_date.find("MedlineDate"))
     if medline:
-        m = YEAR.search(medline)
+        m = _YEAR.search(medline)
         return (int(m.group()) if m else None), medline
     parts = [t for t in map(_leaf, pub_date) if t]       # Year, Month or Season, Day
     year = _leaf(pub_date.find("Year"))

@@ -58,9 +58,7 @@ class _Prefixed:
         return self.f.read(n)
 
 
-def chunks(f: IO[bytes]) -> Iterator[bytes]:
-    """The stream's bytes, READ at a time, gunzipped when it starts with gzip's magic
-    bytes; a broken gzip stream raises Refused."""
+def _pieces(f: IO[bytes]) -> Iterator[bytes]:
     head = f.read(2)
     if not isinstance(head, bytes):
         raise TypeError("parse() needs a binary file object (opened with 'rb')")
@@ -70,24 +68,19 @@ def chunks(f: IO[bytes]) -> Iterator[bytes]:
     read = f.read
     data = head + _read(read)
     while data:
-        yield data
-        data = _read(read)
-
-
-def _pieces(f: IO[bytes]) -> Iterator[bytes]:
-    for data in chunks(f):
         if len(data) <= PIECE:
             yield data
         else:
             for i in range(0, len(data), PIECE):
                 yield data[i:i + PIECE]
+        data = _read(read)
 
 
 def _read(read) -> bytes:
     try:
         return read(READ)
     except (gzip.BadGzipFile, EOFError, zlib.error) as e:   # bad, truncated, corrupt
-        raise Refused(f"broken gzip stream ({e})") from None
+        raise _Refused(f"broken gzip stream ({e})") from None
 
 
 def records(f: IO[bytes], keep_xml: bool) -> Iterator[dict]:
@@ -105,9 +98,9 @@ def records(f: IO[bytes], keep_xml: bool) -> Iterator[dict]:
 
     def start_root(tag, attrs):
         if tag not in ROOT_TAGS:
-            raise Refused(f"the root element is <{_show(tag)}>, not <PubmedArticleSet>")
+            raise _Refused(f"the root element is <{_show(tag)}>, not <PubmedArticleSet>")
         if state["doctype"] not in (None, tag):
-            raise Refused(f"the DOCTYPE declares <{_show(state['doctype'])}>, but the "
+            raise _Refused(f"the DOCTYPE declares <{_show(state['doctype'])}>, but the "
                            f"root element is <{tag}>: not a PubMed document")
         root = state["root"] = tb.start(tag, attrs)
         expat.StartElementHandler = tb.start     # from now on no Python call per element
@@ -169,7 +162,7 @@ def records(f: IO[bytes], keep_xml: bool) -> Iterator[dict]:
         except DefusedXmlException:
             raise
         except (LookupError, ValueError) as e:  # else only the codec of a declared encoding
-            raise Refused(f"cannot read the declared encoding ({e}); save the file as "
+            raise _Refused(f"cannot read the declared encoding ({e}); save the file as "
                            "UTF-8") from None
 
     try:
@@ -195,7 +188,7 @@ def records(f: IO[bytes], keep_xml: bool) -> Iterator[dict]:
             raise PubmedParseError(e.lineno, e.offset + 1, _expat_message(e)) from None
         except DefusedXmlException as e:
             raise fail(_refusal(e)) from None
-        except Refused as e:
+        except _Refused as e:
             raise fail(str(e)) from None
         root = state["root"]
         if root is None:                                  # pragma: no cover - expat says so first
@@ -210,7 +203,7 @@ def records(f: IO[bytes], keep_xml: bool) -> Iterator[dict]:
         expat.StartDoctypeDeclHandler = None
 
 
-class Refused(Exception):
+class _Refused(Exception):
     """Well-formed so far, but not a PubMed document (or a broken gzip stream)."""
 
 
