@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
 import zlib
+from collections import deque
 from typing import IO, Iterator
 from pyexpat import ErrorString as _error_string
 from pyexpat import error as _ExpatError
@@ -18,13 +20,15 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
 from . import fields
-from .checks import PMID, PMID_FORM, PMID_PATHS, Seen, shown
-from .raw import RawRecords
 
 ROOT_TAGS = ("PubmedArticleSet", "PubmedBookArticleSet")
 PIECE = 16 * 1024          # bytes fed to expat at a time (measured: the fastest size)
 READ = 256 * 1024          # bytes read from the file (or gzip stream) at a time
 MAX_DEPTH = 256            # PubMed records nest about 10 deep, MathML a few more
+_PMID = re.compile(r"[1-9][0-9]{0,8}")  # the record's PMID names its cache file
+PMID_FORM = "1 to 9 digits, not starting with 0"
+_PMID_PATHS = {"PubmedArticle": "MedlineCitation/PMID",
+               "PubmedBookArticle": "BookDocument/PMID"}
 
 
 class PubmedParseError(ValueError):
@@ -120,8 +124,8 @@ def records(f: IO[bytes], keep_xml: bool) -> Iterator[dict]:
         return PubmedParseError(expat.CurrentLineNumber, expat.CurrentColumnNumber + 1,
                                 message)
 
-    raw = RawRecords() if keep_xml else None
-    seen = Seen()
+    raw = _RawRecords() if keep_xml else None
+    seen = _Seen()
 
     def convert(el) -> Iterator[dict]:
         tag = el.tag
@@ -132,16 +136,15 @@ def records(f: IO[bytes], keep_xml: bool) -> Iterator[dict]:
         elif tag in ("DeleteCitation", "DeleteDocument"):
             for p in el.findall("PMID"):
                 pmid = (p.text or "").strip()
-                if pmid and not PMID.fullmatch(pmid):
-                    raise fail(f"<{tag}> names {shown(pmid)}, which is not a PMID "
+                if pmid and not _PMID.fullmatch(pmid):
+                    raise fail(f"<{tag}> names {_shown(pmid)}, which is not a PMID "
                                f"({PMID_FORM})")
                 if pmid:
                     yield {"pmid": pmid, "deleted": True}
             return
         else:
             raise fail(f"unexpected element <{_show(tag)}> in <{state['root'].tag}>")
-        problem = seen.problem(tag, rec, el.find(PMID_PATHS[tag]).get("Version")
-                               if rec["pmid"] else None)
+        problem = seen.problem(tag, rec, el)
         if problem:
             raise fail(problem)
         if keep_xml and raw.matches(tag, rec["pmid"]):
@@ -201,6 +204,104 @@ def records(f: IO[bytes], keep_xml: bool) -> Iterator[dict]:
         expat.StartElementHandler = expat.EndElementHandler = None
         expat.CharacterDataHandler = expat.StartNamespaceDeclHandler = None
         expat.StartDoctypeDeclHandler = None
+
+
+class _RawRecords:
+    """Each record's bytes exactly as the input has them, cut in document order.
+
+    A record's own XML for the cache comes from here rather than from re-serialising
+    its element: it is the record as NCBI sent it, and it costs a byte search instead
+    of a Python serialiser. Every cut is checked against the parsed record (tag and
+    PMID); on any doubt, or for an input that is not UTF-8, the element is serialised
+    instead.
+    """
+
+    START = re.compile(rb"<(PubmedArticle|PubmedBookArticle)[\s>]")
+    DECLARED = re.compile(rb"""<\?xml[^>]*encoding=["']([A-Za-z0-9._-]+)""")
+
+    def __init__(self):
+        self.buffer = bytearray()
+        self.searched = 0   # where in buffer the search for the open record's end resumes
+        self.records: deque[bytes] = deque()
+        self.usable = True
+        self.started = False
+
+    def feed(self, data: bytes) -> None:
+        if not self.usable:
+            return
+        if not self.started:
+            self.started = True
+            declared = self.DECLARED.match(data.lstrip(b"\xef\xbb\xbf"))
+            if declared and declared.group(1).lower() not in (b"utf-8", b"utf8"):
+                self.usable = False
+                return
+        buf = self.buffer
+        buf += data
+        position = 0
+        while True:
+            start = self.START.search(buf, position)
+            if not start:
+                keep = max(position, len(buf) - 32)  # a start tag may be cut in two
+                break
+            end_tag = b"</" + start.group(1) + b">"
+            end = buf.find(end_tag, max(start.end(), self.searched))
+            if end < 0:   # the record goes on: next time, search only the new bytes
+                keep = start.start()
+                self.searched = len(buf) - len(end_tag) + 1
+                break
+            self.searched = 0
+            position = end + len(end_tag)
+            self.records.append(bytes(buf[start.start(): position]))
+        del buf[:keep]
+        self.searched = max(0, self.searched - keep)
+
+    def matches(self, tag: str, pmid: str) -> bool:
+        if self.usable and self.records:
+            head = self.records[0]
+            if head.startswith(b"<" + tag.encode()) and (
+                    b">" + pmid.encode() + b"</PMID>") in head:
+                return True
+        self.usable = False  # from here on, serialise
+        self.records.clear()
+        return False
+
+
+class _Seen:
+    """Numbers a document's records and remembers what each PMID held, so that a record
+    without a PMID of the right form, or a PMID given twice with different bibliographic
+    content (the later would silently replace the earlier one in the cache), is refused.
+    Versions of a PMID (<PMID Version="2">) are different records; a record given again
+    with other MeSH terms or references only is a revision, and the later one is kept."""
+
+    CONTENT = ("title", "journal", "year", "volume", "issue", "pages", "doi", "pmcid",
+               "abstract")
+
+    def __init__(self):
+        self.count = 0
+        self.first: dict[tuple[str, str | None], tuple[int, int]] = {}
+
+    def problem(self, tag: str, rec: dict, el) -> str | None:
+        self.count += 1
+        pmid = rec["pmid"]
+        if pmid is None:
+            return f"record {self.count} is a <{tag}> without a PMID"
+        if not _PMID.fullmatch(pmid):
+            return (f"record {self.count} (a <{tag}>) has the PMID {_shown(pmid)}, which "
+                    f"is not a PMID ({PMID_FORM})")
+        version = el.find(_PMID_PATHS[tag]).get("Version")
+        content = hash((tuple(rec["authors"]), *(rec[key] for key in self.CONTENT)))
+        number, first = self.first.setdefault((pmid, version), (self.count, content))
+        if first != content:
+            return (f"record {self.count} has the PMID {pmid}, as record {number} has, but "
+                    "another title, authors, source or abstract: which one is right?")
+        return None
+
+
+def _shown(text: str, limit: int = 40) -> str:
+    """text quoted for a message, cut short (saying how long it is) when it is long."""
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}... ({len(text):,} characters)"
 
 
 class _Refused(Exception):
