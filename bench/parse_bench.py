@@ -389,14 +389,15 @@ def xslt_trial_text(results: dict, paths: list[Path], names: list[str]) -> list[
         "elements altogether, libxml2 built each batch of finished records and one libxslt "
         "transform per batch wrote every field as flat text (values between Unicode "
         "noncharacters), which Python split into the same dicts (identical to ours on every "
-        "record of both files). libxslt's cost per value read (an XPath evaluation, its "
-        "node-sets and strings) came to about what libxml2 saves on the tree, and the "
-        "Python splitting to about what ours spends on its fields, so even without the "
+        "record of both files). libxslt pays for every value it reads (an XPath evaluation, "
+        "its node-sets and strings), and the Python splitting costs about what ours spends "
+        "on its fields, so what libxml2 saves on the tree is mostly spent again, most on the "
+        "update file with its references; and this is the extraction alone, before the "
         "checks a real reader needs on top (a plain prolog, no entity reference libxml2 "
-        "would leave unexpanded, no separator in the input, a fallback to the expat "
-        "reader for anything else, which were written and tested, then reverted) it was "
-        "no faster than ours. Records/s (median): " + "; ".join(parts) + ". ingest.pubmed "
-        "keeps expat + ElementTree.",
+        "would leave unexpanded, no separator in the input, a fallback to the expat reader "
+        "for anything else: written and tested, about 0.25 s more on the update file, then "
+        "reverted). Records/s (median): " + "; ".join(parts) + ". ingest.pubmed keeps "
+        "expat + ElementTree.",
         "",
     ]
 
