@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from urllib.parse import quote, urlencode
 
+from datasette.utils import sqlite_timelimit
+
 from kb.db.tables import TABLES_BY_NAME
 
 from . import evidence_routes, export_routes, landing, search_counts
@@ -68,12 +70,26 @@ def more_columns(table: str | None) -> list[str]:
     return [c for c in declared.columns if c not in keep]
 
 
+def _panel_rows(conn, panels, key: str, limit_ms: int) -> list[list[dict]]:
+    """Every panel's rows, read in one go (one trip to Datasette's SQL thread, not one a
+    panel), under the same time limit as any query."""
+    found = []
+    with sqlite_timelimit(conn, limit_ms):
+        for _, sql, _ in panels:
+            cursor = conn.execute(sql, {"key": key})
+            names = [d[0] for d in cursor.description]
+            found.append([dict(zip(names, row)) for row in cursor.fetchall()])
+    return found
+
+
 async def _panels(datasette, database: str, table: str, key: str) -> list[dict]:
     """The panels of a row page: each with its rows, their links and identifiers."""
     db = datasette.databases[database]
+    panels = ROW_PANELS.get(table, ())
+    limit = datasette.setting("sql_time_limit_ms")
+    every = await db.execute_fn(lambda conn: _panel_rows(conn, panels, key, limit))
     result = []
-    for title, sql, empty in ROW_PANELS.get(table, ()):
-        rows = [dict(r) for r in (await db.execute(sql, {"key": key})).rows]
+    for (title, _, empty), rows in zip(panels, every):
         for row in rows:
             row["links"] = {name: row_url(datasette, database, KEY_COLUMNS[name], row[name])
                             for name in ("claim_id", "cited_key", "source_key", "pubmed_pmid")
