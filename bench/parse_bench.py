@@ -278,7 +278,8 @@ def report(results: dict, paths: list[Path], names: list[str], args, command: st
                         f"{med:,.0f} | {best:,.0f} | {peak:,.0f} | {ratio} |")
         baselines = {n: rate(runs[n], statistics.median) for n in BASELINES
                      if n in names and not any("error" in r for r in runs[n])}
-        if ours and baselines:
+        missing = [n for n in BASELINES if n in names and n not in baselines]
+        if ours and baselines and not missing:
             faster = max(baselines, key=baselines.get)
             ratio = ours / baselines[faster]
             verdict.append(
@@ -286,7 +287,8 @@ def report(results: dict, paths: list[Path], names: list[str], args, command: st
                 f"baseline ({faster}, {baselines[faster]:,.0f} records/s); target ≥ "
                 f"{TARGET_RATIO:g}×: **{'pass' if ratio >= TARGET_RATIO else 'FAIL'}**")
         elif ours:
-            verdict.append(f"- {path.name}: no baseline ran, so the speed target is unjudged")
+            verdict.append(f"- {path.name}: {', '.join(missing) or 'no baseline'} could not "
+                           "run, so the speed target is unjudged")
         if ours:
             peak = maximum(runs["ours"], "peak_mib")
             verdict.append(f"- {path.name}: ours' peak {peak:,.0f} MiB; target < "
