@@ -344,17 +344,29 @@ def report(results: dict, paths: list[Path], names: list[str], args, command: st
     return "\n".join(lines)
 
 
-def lxml_trial(results: dict, paths: list[Path], names: list[str]) -> list[str]:
-    """A paragraph on the lxml backend that was tried, when it was measured."""
-    wanted = ("ours", "ours-xml", "lxml-floor", "lxml", "lxml-xml")
+def trial_medians(results: dict, paths: list[Path], names: list[str],
+                  wanted: tuple[str, ...]) -> list[tuple[Path, dict]]:
+    """(path, median records/s of each wanted measurement) for every file, or [] unless
+    every wanted measurement ran without error on every file."""
     if not all(n in names for n in wanted):
         return []
-    parts = []
+    found = []
     for path in paths:
         runs = results[path.name]
         if any("error" in r for n in wanted for r in runs[n]):
             return []
-        med = {n: rate(runs[n], statistics.median) for n in wanted}
+        found.append((path, {n: rate(runs[n], statistics.median) for n in wanted}))
+    return found
+
+
+def lxml_trial(results: dict, paths: list[Path], names: list[str]) -> list[str]:
+    """A paragraph on the lxml backend that was tried, when it was measured."""
+    found = trial_medians(results, paths, names,
+                          ("ours", "ours-xml", "lxml-floor", "lxml", "lxml-xml"))
+    if not found:
+        return []
+    parts = []
+    for path, med in found:
         parts.append(f"on {path.name} lxml-floor {med['lxml-floor']:,.0f}, lxml "
                      f"{med['lxml']:,.0f} ({med['lxml'] / med['ours']:.2f}× ours), lxml-xml "
                      f"{med['lxml-xml']:,.0f} ({med['lxml-xml'] / med['ours-xml']:.2f}× ours-xml)")
@@ -375,15 +387,11 @@ def lxml_trial(results: dict, paths: list[Path], names: list[str]) -> list[str]:
 
 def xslt_trial_text(results: dict, paths: list[Path], names: list[str]) -> list[str]:
     """A paragraph on the libxml2 + XSLT design that was tried, when it was measured."""
-    wanted = ("ours", "lxml-floor", "lxml-xslt")
-    if not all(n in names for n in wanted):
+    found = trial_medians(results, paths, names, ("ours", "lxml-floor", "lxml-xslt"))
+    if not found:
         return []
     parts = []
-    for path in paths:
-        runs = results[path.name]
-        if any("error" in r for n in wanted for r in runs[n]):
-            return []
-        med = {n: rate(runs[n], statistics.median) for n in wanted}
+    for path, med in found:
         parts.append(f"on {path.name} lxml-floor {med['lxml-floor']:,.0f}, lxml-xslt "
                      f"{med['lxml-xslt']:,.0f} ({med['lxml-xslt'] / med['ours']:.2f}× ours)")
     return [

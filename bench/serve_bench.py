@@ -461,14 +461,14 @@ class Processes:
             self.stop(process)
 
 
-def kb_serve(procs: Processes, db: Path, data_dir: Path, port: int, logs: Path
-             ) -> subprocess.Popen:
-    """The real `kb serve`; it execs `python -m datasette serve --immutable ...`, so the
-    process keeps this pid."""
-    process = procs.start(f"kb serve :{port}", [str(KB), "serve", str(db), "--data",
-                                                 str(data_dir), "--port", str(port)],
-                          logs / f"kb-serve-{port}.log")
-    wait_ready(port, process, f"kb serve on port {port}")
+def kb_serve(procs: Processes, db: Path, data_dir: Path, port: int, logs: Path,
+             options: tuple[str, ...] = (), what: str = "kb serve") -> subprocess.Popen:
+    """The real `kb serve` (with options), answering; it execs uvicorn, so the process
+    keeps this pid and its workers are its children."""
+    process = procs.start(f"{what} :{port}", [str(KB), "serve", str(db), "--data",
+                                               str(data_dir), "--port", str(port), *options],
+                          logs / f"{what.replace(' ', '-')}-{port}.log")
+    wait_ready(port, process, f"{what} on port {port}")
     return process
 
 
@@ -498,14 +498,12 @@ def start_server(name: str, procs: Processes, db: Path, data_dir: Path, out: Pat
                  logs: Path) -> tuple[subprocess.Popen, int]:
     """One of SERVERS on a free port, answering."""
     port = free_port()
+    if name != "plain":
+        options = ("--workers", "1", "--cache-mb", "0") if name == "kb-1w-nocache" else ()
+        return kb_serve(procs, db, data_dir, port, logs, options, name), port
     from kb.web.settings import as_options
-    if name == "plain":
-        command = [str(plain_datasette(out)), "serve", "--immutable", str(db), "--port",
-                   str(port), *as_options()]
-    else:
-        options = ["--workers", "1", "--cache-mb", "0"] if name == "kb-1w-nocache" else []
-        command = [str(KB), "serve", str(db), "--data", str(data_dir), "--port", str(port),
-                   *options]
+    command = [str(plain_datasette(out)), "serve", "--immutable", str(db), "--port",
+               str(port), *as_options()]
     process = procs.start(f"{name} :{port}", command, logs / f"{name}-{port}.log")
     wait_ready(port, process, f"{name} on port {port}")
     return process, port

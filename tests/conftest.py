@@ -5,7 +5,7 @@ import shutil
 import pytest
 from click.testing import CliRunner
 
-from helpers import FIXTURES, copy_with_records, kb_serve
+from helpers import DATA, FIXTURES, copy_with_records, kb_serve
 from kb.cli import cli
 
 
@@ -62,6 +62,26 @@ def export_conn(export_db):
     import sqlite3
 
     conn = sqlite3.connect(export_db)
+    yield conn
+    conn.close()
+
+
+@pytest.fixture(scope="session")
+def real_db(tmp_path_factory):
+    """The repository's own data/ built once for the session (the tests only read it)."""
+    from kb.db import build
+
+    path = tmp_path_factory.mktemp("real") / "kb.db"
+    build.build(path, DATA)
+    return path
+
+
+@pytest.fixture(scope="session")
+def real_conn(real_db):
+    """A connection to real_db, shared by the tests that read it."""
+    import sqlite3
+
+    conn = sqlite3.connect(real_db)
     yield conn
     conn.close()
 

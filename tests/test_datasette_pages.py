@@ -15,13 +15,6 @@ from helpers import DATA, datasette_for, edit, getter
 
 
 @pytest.fixture(scope="module")
-def real_db(tmp_path_factory):
-    path = tmp_path_factory.mktemp("real") / "kb.db"
-    kb.db.build.build(path, DATA)
-    return path
-
-
-@pytest.fixture(scope="module")
 def get(real_db):
     return getter(datasette_for(real_db))
 
@@ -65,8 +58,11 @@ def test_an_allow_rule_in_our_metadata_still_refuses_its_table(real_db,
 
 @pytest.mark.parametrize("path", ["/", "/kb/claims", "/kb/sources/caplin2016",
                                   "/kb/search_claims?q=survival", "/kb/-/search?q=liver"])
-def test_every_page_links_our_stylesheet_which_is_served_as_css(get, path):
+def test_every_page_links_our_stylesheet(get, path):
     assert '<link rel="stylesheet" href="/-/kb.css">' in get(path).text
+
+
+def test_our_stylesheet_is_served_as_css(get):
     css = get("/-/kb.css")
     assert css.headers["content-type"] == "text/css; charset=utf-8"
     assert "em.unverified" in css.text
@@ -90,6 +86,8 @@ def test_a_table_search_lists_its_matches_with_a_link_to_their_counts(get):
     assert "kb-count-link" not in counted
     # the page's own links keep it uncounted; a filter or no search keeps the counts
     assert "_nofacet=1" in searched and "_nofacet" not in counted
+    # a search of one column is a search too
+    assert "kb-count-link" in get("/kb/claims?_search_statement=survival").text
     assert set(facet_names(get("/kb/claims").text)) == declared
     assert set(facet_names(get("/kb/claims?outcome=overall-survival").text)) == declared
     assert not get("/kb/claims.json?_search=survival").json()["facet_results"]

@@ -5,7 +5,7 @@ import shutil
 import pytest
 import sqlite_utils
 
-from helpers import DATA, copy_with_records, edit
+from helpers import copy_with_records, edit
 from kb.evidence import numbers
 
 
@@ -194,12 +194,8 @@ def test_a_rounded_figure_restates_its_source(figure, source, expected):
     assert numbers.restates(figure, source) is expected
 
 
-def test_the_seed_cases_in_the_real_data(tmp_path):
-    from kb.db.build import build
-
-    path = tmp_path / "kb.db"
-    build(path, DATA)
-    real = sqlite_utils.Database(path)
+def test_the_seed_cases_in_the_real_data(real_db):
+    real = sqlite_utils.Database(real_db)
     # Jagannath's 13-54 % rests on Touzios [10], a work known only by its name
     assert hops(real, "jagannath2012-c05") == [(1, 10, "touzios", None, "unverified")]
     # the 75-99 % rests on references 11-15, none of them known yet

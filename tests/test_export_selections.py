@@ -11,7 +11,6 @@ import sqlite3
 
 import pytest
 
-from helpers import DATA as DATA_OF_THE_REPO
 from helpers import FIXTURES
 
 from kb.evidence import numbers
@@ -207,19 +206,8 @@ def test_markdown_cells_cannot_break_the_table():
 # -- the real data ----------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def real(tmp_path_factory):
-    from kb.db import build
-
-    path = tmp_path_factory.mktemp("real") / "kb.db"
-    build.build(path, DATA_OF_THE_REPO)
-    conn = sqlite3.connect(path)
-    yield conn
-    conn.close()
-
-
-def test_jagannath_survival_claims_show_touzios_and_the_unknown_references(real):
-    selection = selecting.behind_claims(real, ["jagannath2012-c05", "jagannath2012-c06"])
+def test_jagannath_survival_claims_show_touzios_and_the_unknown_references(real_conn):
+    selection = selecting.behind_claims(real_conn, ["jagannath2012-c05", "jagannath2012-c06"])
     rows = {r["claim"]: r for r in evidence_table.rows(selection)}
     assert rows["jagannath2012-c05"]["value"] == "13–54%"
     assert rows["jagannath2012-c05"]["rests_on"] == "Touzios [2]"

@@ -18,7 +18,7 @@ from .context import is_kb
 
 ASKED = "_counts"     # ?_counts=on: count the matches by the table's facets
 NO_FACETS = "_nofacet"
-FORMATS = ("", ".json", ".csv")
+FORMATS = (".json", ".csv")   # a table's other answers, besides its page
 
 
 def without_counts(app, datasette):
@@ -36,26 +36,30 @@ def without_counts(app, datasette):
 
 def _uncounted_search(scope, datasette) -> bool:
     parts = scope["path"].strip("/").split("/")
-    if len(parts) != 2 or not is_kb(datasette, parts[0]):
+    if len(parts) != 2:
         return False
-    table = next((parts[1][:-len(f)] for f in FORMATS[1:] if parts[1].endswith(f)),
-                 parts[1])
-    if table not in TABLES_BY_NAME or not TABLES_BY_NAME[table].facets:
+    table = next((parts[1][:-len(f)] for f in FORMATS if parts[1].endswith(f)), parts[1])
+    if table not in TABLES_BY_NAME or not TABLES_BY_NAME[table].facets \
+            or not is_kb(datasette, parts[0]):
         return False
     args = parse_qsl(scope.get("query_string", b"").decode("latin-1"))
-    searched = any(value for name, value in args
-                   if name == "_search" or name.startswith("_search_"))
-    return searched and not any(name.startswith("_facet") or name in (NO_FACETS, ASKED)
-                                for name, _ in args)
+    return _searched(args) and not any(name.startswith("_facet") or name in (NO_FACETS, ASKED)
+                                       for name, _ in args)
+
+
+def _searched(args: list[tuple[str, str]]) -> bool:
+    """Do these query arguments ask for a full-text search (`_search`, `_search_COLUMN`)?"""
+    return any(value for name, value in args
+               if name == "_search" or name.startswith("_search_"))
 
 
 def count_link(request, table: str | None) -> dict | None:
     """The link to this search's counts, when the page was asked without them."""
-    if request is None or table not in TABLES_BY_NAME \
-            or request.args.get(NO_FACETS) != "1" or not request.args.get("_search"):
+    if request is None or table not in TABLES_BY_NAME or request.args.get(NO_FACETS) != "1":
         return None
-    args = [(name, value) for name, value in parse_qsl(request.query_string,
-                                                       keep_blank_values=True)
-            if name != NO_FACETS]
-    return {"url": request.path + "?" + urlencode([*args, (ASKED, "on")]),
+    args = parse_qsl(request.query_string, keep_blank_values=True)
+    if not _searched(args):
+        return None
+    kept = [(name, value) for name, value in args if name != NO_FACETS]
+    return {"url": request.path + "?" + urlencode([*kept, (ASKED, "on")]),
             "facets": list(TABLES_BY_NAME[table].facets)}
