@@ -1,6 +1,7 @@
 """The tests' fixtures; the plain helpers they use are in helpers.py."""
 
 import shutil
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -46,44 +47,46 @@ def standin(monkeypatch):
         yield server
 
 
+def built_once(tmp_path_factory, name: str, data: Path) -> Path:
+    """The database built from data, in a folder of the session's own."""
+    from kb.db import build
+
+    path = tmp_path_factory.mktemp(name) / "kb.db"
+    build.build(path, data)
+    return path
+
+
+def connected(path: Path):
+    """A connection to path for the session's readers, closed after them."""
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    yield conn
+    conn.close()
+
+
 @pytest.fixture(scope="session")
 def export_db(tmp_path_factory):
     """The export fixture data (tests/fixtures/export) built once for the session."""
-    from kb.db import build
-
-    path = tmp_path_factory.mktemp("export") / "kb.db"
-    build.build(path, FIXTURES / "export")
-    return path
+    return built_once(tmp_path_factory, "export", FIXTURES / "export")
 
 
 @pytest.fixture(scope="session")
 def export_conn(export_db):
     """A connection to export_db, shared by the export tests (they only read)."""
-    import sqlite3
-
-    conn = sqlite3.connect(export_db)
-    yield conn
-    conn.close()
+    yield from connected(export_db)
 
 
 @pytest.fixture(scope="session")
 def real_db(tmp_path_factory):
     """The repository's own data/ built once for the session (the tests only read it)."""
-    from kb.db import build
-
-    path = tmp_path_factory.mktemp("real") / "kb.db"
-    build.build(path, DATA)
-    return path
+    return built_once(tmp_path_factory, "real", DATA)
 
 
 @pytest.fixture(scope="session")
 def real_conn(real_db):
     """A connection to real_db, shared by the tests that read it."""
-    import sqlite3
-
-    conn = sqlite3.connect(real_db)
-    yield conn
-    conn.close()
+    yield from connected(real_db)
 
 
 @pytest.fixture(scope="module")
