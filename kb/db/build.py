@@ -24,9 +24,11 @@ import sqlite_utils
 from ingest.files import (CannotWrite, remove_abandoned, temporary_beside, unwritable,
                           writing)
 from kb.data.csvfile import Problem, gc_paused
+from kb.data.dataset import Dataset
 from kb.data.loader import load
 
 from . import rows, tables, views
+from .background import Background
 
 SQLITE_IO_ERRORS = {8: "the file is read-only", 10: "disk I/O error",
                     13: os.strerror(errno.ENOSPC), 14: "unable to open the file"}
@@ -48,30 +50,59 @@ def build(db_path: Path | str, data_dir: Path | str,
     timings, when given, gets the seconds spent validating ("validate"), computing the
     evidence ("evidence"; of it the plausibility flags, "flags", and the questions'
     syntheses, "synthesis") and in all ("build"): the benchmarks' window into a build.
+
+    The database is written beside the checks, in two child processes (background.py):
+    one loads the tables of the curated files straight from them while the files are
+    read, the other the rest once they are read, while they are checked. When a check
+    fails, both are stopped and their temporary file removed; an error of theirs is
+    raised only when the data is valid.
     """
     started = time.perf_counter()
-    db_path = Path(db_path)
+    db_path, data_dir = Path(db_path), Path(data_dir)
     check_writable(db_path)  # before validating, which takes a while
-    dataset = load(data_dir)
-    if timings is not None:
-        timings["validate"] = time.perf_counter() - started
-    if not dataset.ok:
-        raise InvalidData(dataset.problems)
     with _writing(db_path):
         remove_abandoned(db_path.parent, db_path.name)
         tmp = temporary_beside(db_path)
-        try:
-            with gc_paused():
-                counts = _write(tmp, rows.table_rows(dataset, timings))
+    workers: list[Background] = []
+    try:
+        workers.append(Background(_write_file_tables, tmp, db_path, data_dir))
+        dataset = load(data_dir, lambda read: workers.append(_writer(workers[0], read, tmp,
+                                                                      db_path)))
+        if timings is not None:
+            timings["validate"] = time.perf_counter() - started
+        if not dataset.ok:
+            raise InvalidData(dataset.problems)
+        counts, writer_timings = workers[-1].result()
+        if timings is not None:
+            timings.update(writer_timings)
+        with _writing(db_path):
             _sync(tmp)
             os.replace(tmp, db_path)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+    except BaseException:
+        for worker in workers:
+            worker.stop()
+        tmp.unlink(missing_ok=True)
+        raise
     _sync_folder(db_path.parent)
     if timings is not None:
         timings["build"] = time.perf_counter() - started
     return counts
+
+
+def _writer(file_tables: Background, dataset: Dataset, tmp: Path, db_path: Path
+            ) -> Background:
+    """The writer of the other tables, started once the tables of the curated files are
+    in (their loader ends before the files are read, as a rule); it answers what the
+    loader raised, if it failed."""
+    try:
+        counts = file_tables.result()
+    except BaseException as e:
+        return Background(_raise, e)
+    return Background(_write_rest, dataset, tmp, db_path, counts)
+
+
+def _raise(error: BaseException):
+    raise error
 
 
 def is_stale(db_path: Path, data_dir: Path) -> bool:
@@ -141,33 +172,60 @@ def _sync_folder(folder: Path) -> None:
         pass
 
 
-def _write(path: Path, table_rows: dict[str, Iterable[Sequence]]) -> dict[str, int]:
+def _write_file_tables(tmp: Path, db_path: Path, data_dir: Path) -> dict[str, int]:
+    """Create every table in tmp, and load and index those of the curated files (read
+    straight from data_dir); returns their row counts."""
+    with _writing(db_path), gc_paused():
+        db = _open(tmp)
+        try:
+            for table in tables.TABLES:
+                db.create_table(table.name, table.columns, pk=table.pk,
+                                foreign_keys=list(table.foreign_keys))
+            loaded = rows.file_table_rows(data_dir)
+            return _fill(db, [tables.TABLES_BY_NAME[name] for name in loaded], loaded)
+        finally:
+            db.conn.close()
+
+
+def _write_rest(dataset: Dataset, tmp: Path, db_path: Path, counts: dict[str, int]
+                ) -> tuple[dict[str, int], dict[str, float]]:
+    """Load and index the other tables of dataset into tmp, then its views and
+    statistics; returns the row counts of every table, in their order, and the
+    evidence's timings (rows.table_rows)."""
+    timings: dict[str, float] = {}
+    with _writing(db_path):
+        table_rows = rows.table_rows(dataset, timings)
+        db = _open(tmp)
+        try:
+            counts = {**counts, **_fill(db, [table for table in tables.TABLES
+                                              if table.name not in counts], table_rows)}
+            for name, sql in views.VIEWS.items():
+                db.create_view(name, sql.strip())
+            db.execute("analyze")
+        finally:
+            db.conn.close()
+    return {table.name: counts[table.name] for table in tables.TABLES}, timings
+
+
+def _open(path: Path) -> sqlite_utils.Database:
     db = sqlite_utils.Database(path)
-    try:
-        return _fill(db, table_rows)
-    finally:
-        db.conn.close()
-
-
-def _fill(db: sqlite_utils.Database, table_rows: dict[str, Iterable[Sequence]]
-          ) -> dict[str, int]:
     db.execute("pragma journal_mode = off")
     db.execute("pragma synchronous = off")
-    for table in tables.TABLES:
-        db.create_table(table.name, table.columns, pk=table.pk,
-                        foreign_keys=list(table.foreign_keys))
+    return db
+
+
+def _fill(db: sqlite_utils.Database, to_fill: list[tables.Table],
+          table_rows: dict[str, Iterable[Sequence]]) -> dict[str, int]:
+    """Load the tables to_fill, in one transaction, then index them."""
     counts = {}
     with db.conn:
-        for table in tables.TABLES:
+        for table in to_fill:
             counts[table.name] = _insert(db, table, table_rows[table.name])
-    for table in tables.TABLES:
+    for table in to_fill:
         for columns in table.all_indexes:
             db[table.name].create_index(columns)
         if table.fts:
             db[table.name].enable_fts(table.fts, tokenize="porter")
-    for name, sql in views.VIEWS.items():
-        db.create_view(name, sql.strip())
-    db.execute("analyze")
     return counts
 
 

@@ -9,16 +9,24 @@ import datetime
 import hashlib
 import json
 import time
-from typing import Iterable, Sequence
+from pathlib import Path
+from typing import Iterable, Iterator, Sequence
 
-from kb.data import schema
+from kb.data import loader, schema
 from kb.data.cites import claim_citations
-from kb.data.dataset import Dataset, typed_rows
-from kb.data.works import works
+from kb.data.dataset import Dataset, file_rows, typed_rows
+from kb.data.works import Works, works
 from kb.evidence.compute import of_dataset
 from kb.evidence.model import Evidence
 
 from .tables import EVIDENCE_COLUMNS, TABLES_BY_NAME
+
+# the curated files whose table holds their rows as they are (typed_rows): `kb build`
+# loads these tables straight from the files (file_rows), beside the checks
+FILE_TABLES = (schema.VOCABULARY, schema.CITATIONS, schema.QUESTIONS, schema.CERTAINTY)
+# the tables of the works (kb/data/works.py), which need references.csv and the PubMed
+# cache alone: also loaded beside the checks
+WORKS_TABLES = ("sources", "authors", "source_authors")
 
 JSON_COLUMNS = ("publication_types", "mesh", "keywords", "language", "references",
                 "comments_corrections")
@@ -34,12 +42,9 @@ def table_rows(dataset: Dataset, timings: dict | None = None
     found = of_dataset(dataset, known.sources, cited, timings)
     if timings is not None:
         timings["evidence"] = time.perf_counter() - started
-    source_columns = list(TABLES_BY_NAME["sources"].columns)
     return {
         "vocabulary": typed_rows(dataset["vocabulary.csv"], schema.VOCABULARY),
-        "sources": (tuple(s[c] for c in source_columns) for s in known.sources),
-        "authors": list(enumerate(known.authors, start=1)),
-        "source_authors": known.authorships,
+        **works_rows(known),
         "citations": typed_rows(dataset["citations.csv"], schema.CITATIONS),
         "claims": claim_rows(dataset, found),
         "claim_citations": cited,
@@ -53,6 +58,33 @@ def table_rows(dataset: Dataset, timings: dict | None = None
         "synthesis_studies": found.studies,
         "build_info": build_info(dataset),
     }
+
+
+def works_rows(known: Works) -> dict[str, Iterable[Sequence]]:
+    """The rows of the tables of the works (WORKS_TABLES)."""
+    source_columns = list(TABLES_BY_NAME["sources"].columns)
+    return {
+        "sources": (tuple(s[c] for c in source_columns) for s in known.sources),
+        "authors": list(enumerate(known.authors, start=1)),
+        "source_authors": known.authorships,
+    }
+
+
+def file_table_rows(data_dir: Path) -> dict[str, Iterable[Sequence]]:
+    """Table name -> its rows, for the tables of FILE_TABLES, read from data_dir's files,
+    then for those of the works, from references.csv and the PubMed cache alone: for
+    files that validate, the rows table_rows gives those tables. (The works' rows are
+    made when their tables' turn comes: after the files' tables are loaded.)"""
+    found: dict[str, Iterable[Sequence]] = {
+        spec.table: file_rows(data_dir / spec.name, spec) for spec in FILE_TABLES}
+    known: list[Works] = []
+
+    def works_table(name: str) -> Iterator[Sequence]:
+        if not known:
+            known.append(works(loader.references(data_dir)))
+        yield from works_rows(known[0])[name]
+
+    return {**found, **{name: works_table(name) for name in WORKS_TABLES}}
 
 
 def build_info(dataset: Dataset) -> list[tuple[str, str]]:

@@ -1,0 +1,85 @@
+"""Work run beside the caller's, in a child process forked from it: `kb build` writes
+the database on the second core while the data files are checked on the first.
+
+A forked child starts with the caller's memory as it stands (the data set already
+read), and can be stopped at any moment (SIGKILL) without leaving anything behind but
+what it wrote, which its caller removes. Where fork is not available the work runs in
+this process instead, when its result is asked for.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import pickle
+import traceback
+from typing import Any, Callable
+
+
+class ChildFailed(RuntimeError):
+    """The child process ended without an answer (killed, or out of memory), or raised an
+    exception that cannot be sent back; the message says which."""
+
+
+class Background:
+    """function(*args), run in a forked child process: `result()` waits for its value
+    (or raises its exception), `stop()` ends it at once."""
+
+    def __init__(self, function: Callable[..., Any], *args: Any):
+        self._call = (function, args)
+        self._process = None
+        self._answer = None
+        if "fork" in multiprocessing.get_all_start_methods():
+            context = multiprocessing.get_context("fork")
+            self._answer, send = context.Pipe(duplex=False)
+            self._process = context.Process(target=_child, args=(send, function, args),
+                                            daemon=True)
+            self._process.start()
+            send.close()
+
+    @property
+    def pid(self) -> int | None:
+        """The child's process id (None when the work runs in this process)."""
+        return self._process.pid if self._process is not None else None
+
+    def result(self) -> Any:
+        """The function's value, once it has returned; raises what it raised."""
+        if self._process is None:
+            function, args = self._call
+            return function(*args)
+        try:
+            ok, value = self._answer.recv()
+        except EOFError:
+            self._process.join()
+            raise ChildFailed(f"the child process ended without an answer (exit code "
+                              f"{self._process.exitcode})") from None
+        finally:
+            self._answer.close()
+        self._process.join()
+        if ok:
+            return value
+        raise value
+
+    def stop(self) -> None:
+        """End the child now, if it is still running, and wait until it is gone."""
+        if self._process is None:
+            return
+        if self._process.exitcode is None:
+            self._process.kill()
+        self._process.join()
+        self._answer.close()
+
+
+def _child(send, function: Callable[..., Any], args: tuple) -> None:
+    """In the child: run function and send back (True, value) or (False, exception)."""
+    try:
+        answer = (True, function(*args))
+    except BaseException as e:  # sent to the parent, which raises it
+        answer = (False, e)
+    try:
+        payload = pickle.dumps(answer)
+    except Exception:
+        payload = pickle.dumps((False, ChildFailed(
+            "the child process failed:\n" + "".join(traceback.format_exception(answer[1]))
+            if not answer[0] else "the child's answer cannot be sent back")))
+    send.send_bytes(payload)
+    send.close()
