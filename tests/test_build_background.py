@@ -78,11 +78,8 @@ def started_children(monkeypatch) -> list[int]:
 
 
 def gone(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    return False
+    """Is no process of that id left (not even one waiting to be reaped)?"""
+    return not Path(f"/proc/{pid}").exists()
 
 
 def test_invalid_data_stops_the_writer_and_leaves_nothing(data_dir, tmp_path, monkeypatch):

@@ -28,11 +28,13 @@ class Background:
         self._call = (function, args)
         self._process = None
         self._answer = None
+        self._outcome: tuple[bool, Any] | None = None  # where the work runs here
         if "fork" in multiprocessing.get_all_start_methods():
             context = multiprocessing.get_context("fork")
+            self._finished = context.Event()
             self._answer, send = context.Pipe(duplex=False)
-            self._process = context.Process(target=_child, args=(send, function, args),
-                                            daemon=True)
+            self._process = context.Process(
+                target=_child, args=(send, self._finished, function, args), daemon=True)
             self._process.start()
             send.close()
 
@@ -41,11 +43,24 @@ class Background:
         """The child's process id (None when the work runs in this process)."""
         return self._process.pid if self._process is not None else None
 
+    def wait(self) -> None:
+        """Wait until the function has returned or raised: from any process forked from
+        the one that started it (another child waiting for this one's work to be done);
+        in the process where it runs when fork is not available, run it first."""
+        if self._process is None:
+            if self._outcome is None:
+                self._outcome = _outcome(*self._call)
+        else:
+            self._finished.wait()
+
     def result(self) -> Any:
         """The function's value, once it has returned; raises what it raised."""
         if self._process is None:
-            function, args = self._call
-            return function(*args)
+            self.wait()
+            ok, value = self._outcome
+            if ok:
+                return value
+            raise value
         try:
             ok, value = self._answer.recv()
         except EOFError:
@@ -69,12 +84,18 @@ class Background:
         self._answer.close()
 
 
-def _child(send, function: Callable[..., Any], args: tuple) -> None:
-    """In the child: run function and send back (True, value) or (False, exception)."""
+def _outcome(function: Callable[..., Any], args: tuple) -> tuple[bool, Any]:
+    """(True, function's value) or (False, the exception it raised)."""
     try:
-        answer = (True, function(*args))
-    except BaseException as e:  # sent to the parent, which raises it
-        answer = (False, e)
+        return True, function(*args)
+    except BaseException as e:  # the caller of result() raises it
+        return False, e
+
+
+def _child(send, finished, function: Callable[..., Any], args: tuple) -> None:
+    """In the child: run function and send back (True, value) or (False, exception)."""
+    answer = _outcome(function, args)
+    finished.set()
     try:
         payload = pickle.dumps(answer)
     except Exception:

@@ -52,10 +52,11 @@ def build(db_path: Path | str, data_dir: Path | str,
     syntheses, "synthesis") and in all ("build"): the benchmarks' window into a build.
 
     The database is written beside the checks, in two child processes (background.py):
-    one loads the tables of the curated files straight from them while the files are
-    read, the other the rest once they are read, while they are checked. When a check
-    fails, both are stopped and their temporary file removed; an error of theirs is
-    raised only when the data is valid.
+    one loads the tables of the curated files straight from them, and those of the works
+    (from references.csv and the PubMed cache alone), while the files are read; the
+    other, started once they are read, computes the evidence while they are checked and
+    loads the rest once the first is done. When a check fails, both are stopped and
+    their temporary file removed; an error of theirs is raised only for valid data.
     """
     started = time.perf_counter()
     db_path, data_dir = Path(db_path), Path(data_dir)
@@ -66,13 +67,14 @@ def build(db_path: Path | str, data_dir: Path | str,
     workers: list[Background] = []
     try:
         workers.append(Background(_write_file_tables, tmp, db_path, data_dir))
-        dataset = load(data_dir, lambda read: workers.append(_writer(workers[0], read, tmp,
-                                                                      db_path)))
+        dataset = load(data_dir, lambda read: workers.append(
+            Background(_write_rest, read, tmp, db_path, workers[0])))
         if timings is not None:
             timings["validate"] = time.perf_counter() - started
         if not dataset.ok:
             raise InvalidData(dataset.problems)
-        counts, writer_timings = workers[-1].result()
+        counts = workers[0].result()  # first: the other child waits for it
+        counts, writer_timings = _merged(counts, *workers[1].result())
         if timings is not None:
             timings.update(writer_timings)
         with _writing(db_path):
@@ -87,22 +89,6 @@ def build(db_path: Path | str, data_dir: Path | str,
     if timings is not None:
         timings["build"] = time.perf_counter() - started
     return counts
-
-
-def _writer(file_tables: Background, dataset: Dataset, tmp: Path, db_path: Path
-            ) -> Background:
-    """The writer of the other tables, started once the tables of the curated files are
-    in (their loader ends before the files are read, as a rule); it answers what the
-    loader raised, if it failed."""
-    try:
-        counts = file_tables.result()
-    except BaseException as e:
-        return Background(_raise, e)
-    return Background(_write_rest, dataset, tmp, db_path, counts)
-
-
-def _raise(error: BaseException):
-    raise error
 
 
 def is_stale(db_path: Path, data_dir: Path) -> bool:
@@ -187,24 +173,32 @@ def _write_file_tables(tmp: Path, db_path: Path, data_dir: Path) -> dict[str, in
             db.conn.close()
 
 
-def _write_rest(dataset: Dataset, tmp: Path, db_path: Path, counts: dict[str, int]
+def _write_rest(dataset: Dataset, tmp: Path, db_path: Path, file_tables: Background
                 ) -> tuple[dict[str, int], dict[str, float]]:
-    """Load and index the other tables of dataset into tmp, then its views and
-    statistics; returns the row counts of every table, in their order, and the
-    evidence's timings (rows.table_rows)."""
+    """Load and index the tables of dataset that _write_file_tables leaves (once it has
+    finished, in its own process), then the views; returns their row
+    counts and the evidence's timings (rows.table_rows)."""
     timings: dict[str, float] = {}
     with _writing(db_path):
         table_rows = rows.table_rows(dataset, timings)
+        file_tables.wait()
         db = _open(tmp)
         try:
-            counts = {**counts, **_fill(db, [table for table in tables.TABLES
-                                              if table.name not in counts], table_rows)}
+            done = {spec.table for spec in rows.FILE_TABLES} | set(rows.WORKS_TABLES)
+            counts = _fill(db, [table for table in tables.TABLES if table.name not in done],
+                           table_rows)
             for name, sql in views.VIEWS.items():
                 db.create_view(name, sql.strip())
-            db.execute("analyze")
         finally:
             db.conn.close()
-    return {table.name: counts[table.name] for table in tables.TABLES}, timings
+    return counts, timings
+
+
+def _merged(counts: dict[str, int], more: dict[str, int], timings: dict[str, float]
+            ) -> tuple[dict[str, int], dict[str, float]]:
+    """Both children's row counts, in the tables' order, and the writer's timings."""
+    every = {**counts, **more}
+    return {table.name: every[table.name] for table in tables.TABLES}, timings
 
 
 def _open(path: Path) -> sqlite_utils.Database:
@@ -216,7 +210,9 @@ def _open(path: Path) -> sqlite_utils.Database:
 
 def _fill(db: sqlite_utils.Database, to_fill: list[tables.Table],
           table_rows: dict[str, Iterable[Sequence]]) -> dict[str, int]:
-    """Load the tables to_fill, in one transaction, then index them."""
+    """Load the tables to_fill, in one transaction, then index them and gather their
+    statistics (ANALYZE of each table and of its full-text index's tables: the
+    sqlite_stat1 rows of one ANALYZE of the whole database)."""
     counts = {}
     with db.conn:
         for table in to_fill:
@@ -226,6 +222,11 @@ def _fill(db: sqlite_utils.Database, to_fill: list[tables.Table],
             db[table.name].create_index(columns)
         if table.fts:
             db[table.name].enable_fts(table.fts, tokenize="porter")
+    names = {table.name for table in to_fill}
+    for (name,) in db.execute("select name from sqlite_master where type = 'table'"
+                              ).fetchall():
+        if name.split("_fts_")[0] in names:  # the table, or its full-text index's
+            db.execute(f"analyze [{name}]")
     return counts
 
 
