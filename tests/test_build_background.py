@@ -69,8 +69,8 @@ def started_children(monkeypatch) -> list[int]:
     pids = []
     real_init = Background.__init__
 
-    def noting(self, *args):
-        real_init(self, *args)
+    def noting(self, *args, **options):
+        real_init(self, *args, **options)
         pids.append(self.pid)
 
     monkeypatch.setattr(Background, "__init__", noting)
@@ -98,7 +98,7 @@ def test_invalid_data_stops_the_writer_and_leaves_nothing(data_dir, tmp_path, mo
     assert time.perf_counter() - started < 30
     assert [str(p) for p in raised.value.problems] == [
         f"{data_dir / 'claims.csv'}:4:172: low (60) is greater than high (54)"]
-    assert len(pids) == 2 and all(pid is not None and gone(pid) for pid in pids)
+    assert len(pids) == 3 and all(pid is not None and gone(pid) for pid in pids)
     assert multiprocessing.active_children() == []
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
 

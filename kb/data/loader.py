@@ -10,29 +10,32 @@ compared with the curated references by kb/data/pubmed_cache.py.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
 
 from . import cross_rules, file_rules, pubmed_cache, schema, study_rules
 from .csvfile import CsvFile, Problem, gc_paused
 from .dataset import Dataset
 
 
-def load(data_dir: Path | str,
-         before_checks: Callable[[Dataset], None] | None = None) -> Dataset:
-    """Read and check every data file in data_dir, and the PubMed cache beside them.
+def load(data_dir: Path | str) -> Dataset:
+    """Read and check every data file in data_dir, and the PubMed cache beside them."""
+    return check(read(data_dir))
 
-    before_checks, when given, is called with the data set as read, before any check
-    (and before dataset.problems holds more than the cache's): `kb build` starts
-    writing the database from it there, beside the checks.
-    """
+
+def read(data_dir: Path | str) -> Dataset:
+    """Read every data file in data_dir, and the PubMed cache beside them, without
+    checking them (dataset.problems holds the problems met while reading, not yet the
+    files'): `kb build` starts writing the database from it, beside check()."""
     data_dir = Path(data_dir)
     # the XML parsers leave cyclic garbage behind, so the collector runs while the cache
     # is read; it is paused for the CSV files, whose millions of rows all stay alive
     records, cache_problems = pubmed_cache.read(data_dir, display(data_dir, "pubmed"))
     with gc_paused():
-        dataset = _read(data_dir, records, cache_problems)
-        if before_checks is not None:
-            before_checks(dataset)
+        return _read(data_dir, records, cache_problems)
+
+
+def check(dataset: Dataset) -> Dataset:
+    """Check the data set read(): every problem is in dataset.problems, sorted."""
+    with gc_paused():
         return _check(dataset)
 
 

@@ -10,6 +10,7 @@ this process instead, when its result is asked for.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import pickle
 import traceback
 from typing import Any, Callable
@@ -24,7 +25,9 @@ class Background:
     """function(*args), run in a forked child process: `result()` waits for its value
     (or raises its exception), `stop()` ends it at once."""
 
-    def __init__(self, function: Callable[..., Any], *args: Any):
+    def __init__(self, function: Callable[..., Any], *args: Any, nice: int = 0):
+        """nice: how much lower the child's scheduling priority is than this process's
+        (os.nice), for work that may yield the cores to the rest."""
         self._call = (function, args)
         self._process = None
         self._answer = None
@@ -34,7 +37,8 @@ class Background:
             self._finished = context.Event()
             self._answer, send = context.Pipe(duplex=False)
             self._process = context.Process(
-                target=_child, args=(send, self._finished, function, args), daemon=True)
+                target=_child, args=(send, self._finished, nice, function, args),
+                daemon=True)
             self._process.start()
             send.close()
 
@@ -92,8 +96,10 @@ def _outcome(function: Callable[..., Any], args: tuple) -> tuple[bool, Any]:
         return False, e
 
 
-def _child(send, finished, function: Callable[..., Any], args: tuple) -> None:
+def _child(send, finished, nice: int, function: Callable[..., Any], args: tuple) -> None:
     """In the child: run function and send back (True, value) or (False, exception)."""
+    if nice:
+        os.nice(nice)
     answer = _outcome(function, args)
     finished.set()
     try:

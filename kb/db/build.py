@@ -25,11 +25,12 @@ from ingest.files import (CannotWrite, remove_abandoned, temporary_beside, unwri
                           writing)
 from kb.data.csvfile import Problem, gc_paused
 from kb.data.dataset import Dataset
-from kb.data.loader import load
+from kb.data import loader
 
 from . import rows, tables, views
 from .background import Background
 
+CHECKS_NICE = 10  # the checks' priority below the writing's (os.nice)
 SQLITE_IO_ERRORS = {8: "the file is read-only", 10: "disk I/O error",
                     13: os.strerror(errno.ENOSPC), 14: "unable to open the file"}
 
@@ -54,9 +55,10 @@ def build(db_path: Path | str, data_dir: Path | str,
     The database is written beside the checks, in two child processes (background.py):
     one loads the tables of the curated files straight from them, and those of the works
     (from references.csv and the PubMed cache alone), while the files are read; the
-    other, started once they are read, computes the evidence while they are checked and
-    loads the rest once the first is done. When a check fails, both are stopped and
-    their temporary file removed; an error of theirs is raised only for valid data.
+    other, started once they are read, computes the evidence while they are checked (in
+    a third child, at a lower priority) and loads the rest once the first is done. When
+    a check fails, the writers are stopped and their temporary file removed; an error of
+    theirs is raised only for valid data.
     """
     started = time.perf_counter()
     db_path, data_dir = Path(db_path), Path(data_dir)
@@ -67,12 +69,15 @@ def build(db_path: Path | str, data_dir: Path | str,
     workers: list[Background] = []
     try:
         workers.append(Background(_write_file_tables, tmp, db_path, data_dir))
-        dataset = load(data_dir, lambda read: workers.append(
-            Background(_write_rest, read, tmp, db_path, workers[0])))
+        dataset = loader.read(data_dir)
+        workers.append(Background(_write_rest, dataset, tmp, db_path, workers[0]))
+        # the checks end long before the writing: they yield the cores to it
+        workers.append(Background(_problems, dataset, nice=CHECKS_NICE))
+        problems = workers[2].result()
         if timings is not None:
             timings["validate"] = time.perf_counter() - started
-        if not dataset.ok:
-            raise InvalidData(dataset.problems)
+        if problems:
+            raise InvalidData(problems)
         counts = workers[0].result()  # first: the other child waits for it
         counts, writer_timings = _merged(counts, *workers[1].result())
         if timings is not None:
@@ -158,6 +163,11 @@ def _sync_folder(folder: Path) -> None:
         pass
 
 
+def _problems(dataset: Dataset) -> list[Problem]:
+    """Every problem of the data set as read (loader.check)."""
+    return loader.check(dataset).problems
+
+
 def _write_file_tables(tmp: Path, db_path: Path, data_dir: Path) -> dict[str, int]:
     """Create every table in tmp, and load and index those of the curated files (read
     straight from data_dir); returns their row counts."""
@@ -179,7 +189,7 @@ def _write_rest(dataset: Dataset, tmp: Path, db_path: Path, file_tables: Backgro
     finished, in its own process), then the views; returns their row
     counts and the evidence's timings (rows.table_rows)."""
     timings: dict[str, float] = {}
-    with _writing(db_path):
+    with _writing(db_path), gc_paused():
         table_rows = rows.table_rows(dataset, timings)
         file_tables.wait()
         db = _open(tmp)
