@@ -9,11 +9,16 @@ this process instead, when its result is asked for.
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
 import pickle
+import signal
 import traceback
 from typing import Any, Callable
+
+
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 class ChildFailed(RuntimeError):
@@ -88,6 +93,20 @@ class Background:
         self._answer.close()
 
 
+def _die_with_parent() -> None:
+    """Have the system kill this child (SIGKILL) when its parent ends, however it ends
+    (SIGKILL included): a killed build leaves no child writing on (Linux's
+    PR_SET_PDEATHSIG; elsewhere the child ends once its work is done)."""
+    parent = os.getppid()
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent ended before the request was made
+        os._exit(1)
+
+
 def _outcome(function: Callable[..., Any], args: tuple) -> tuple[bool, Any]:
     """(True, function's value) or (False, the exception it raised)."""
     try:
@@ -98,6 +117,7 @@ def _outcome(function: Callable[..., Any], args: tuple) -> tuple[bool, Any]:
 
 def _child(send, finished, nice: int, function: Callable[..., Any], args: tuple) -> None:
     """In the child: run function and send back (True, value) or (False, exception)."""
+    _die_with_parent()
     if nice:
         os.nice(nice)
     answer = _outcome(function, args)
