@@ -30,6 +30,7 @@ from kb.data import loader
 from . import rows, tables, views
 from .background import Background
 
+INFO = "build_info"  # written by the build's own process, once the writers are done
 CHECKS_NICE = 10  # the checks' priority below the writing's (os.nice)
 SQLITE_IO_ERRORS = {8: "the file is read-only", 10: "disk I/O error",
                     13: os.strerror(errno.ENOSPC), 14: "unable to open the file"}
@@ -78,8 +79,11 @@ def build(db_path: Path | str, data_dir: Path | str,
             timings["validate"] = time.perf_counter() - started
         if problems:
             raise InvalidData(problems)
+        with _writing(db_path):
+            info = rows.build_info(dataset)  # here, while the writers write
         counts = workers[0].result()  # first: the other child waits for it
-        counts, writer_timings = _merged(counts, *workers[1].result())
+        written, writer_timings = workers[1].result()
+        counts = _in_order({**counts, **written, **_write_info(tmp, db_path, info)})
         if timings is not None:
             timings.update(writer_timings)
         with _writing(db_path):
@@ -185,8 +189,8 @@ def _write_file_tables(tmp: Path, db_path: Path, data_dir: Path) -> dict[str, in
 
 def _write_rest(dataset: Dataset, tmp: Path, db_path: Path, file_tables: Background
                 ) -> tuple[dict[str, int], dict[str, float]]:
-    """Load and index the tables of dataset that _write_file_tables leaves (once it has
-    finished, in its own process), then the views; returns their row
+    """Load and index the tables of dataset that _write_file_tables leaves but INFO (once
+    it has finished, in its own process), then the views; returns their row
     counts and the evidence's timings (rows.table_rows)."""
     timings: dict[str, float] = {}
     with _writing(db_path), gc_paused():
@@ -194,7 +198,7 @@ def _write_rest(dataset: Dataset, tmp: Path, db_path: Path, file_tables: Backgro
         file_tables.wait()
         db = _open(tmp)
         try:
-            done = {spec.table for spec in rows.FILE_TABLES} | set(rows.WORKS_TABLES)
+            done = {spec.table for spec in rows.FILE_TABLES} | {*rows.WORKS_TABLES, INFO}
             counts = _fill(db, [table for table in tables.TABLES if table.name not in done],
                            table_rows)
             for name, sql in views.VIEWS.items():
@@ -204,11 +208,19 @@ def _write_rest(dataset: Dataset, tmp: Path, db_path: Path, file_tables: Backgro
     return counts, timings
 
 
-def _merged(counts: dict[str, int], more: dict[str, int], timings: dict[str, float]
-            ) -> tuple[dict[str, int], dict[str, float]]:
-    """Both children's row counts, in the tables' order, and the writer's timings."""
-    every = {**counts, **more}
-    return {table.name: every[table.name] for table in tables.TABLES}, timings
+def _write_info(tmp: Path, db_path: Path, info: list[tuple[str, str]]) -> dict[str, int]:
+    """Load the build_info table (the writers are done); returns its row count."""
+    with _writing(db_path):
+        db = _open(tmp)
+        try:
+            return _fill(db, [tables.TABLES_BY_NAME[INFO]], {INFO: info})
+        finally:
+            db.conn.close()
+
+
+def _in_order(counts: dict[str, int]) -> dict[str, int]:
+    """The row counts of every table, in the tables' order."""
+    return {table.name: counts[table.name] for table in tables.TABLES}
 
 
 def _open(path: Path) -> sqlite_utils.Database:

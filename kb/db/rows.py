@@ -56,7 +56,7 @@ def table_rows(dataset: Dataset, timings: dict | None = None
         "claim_flags": found.flags,
         "syntheses": found.syntheses,
         "synthesis_studies": found.studies,
-        "build_info": build_info(dataset),
+        "build_info": _build_info_rows(dataset),  # made when read
     }
 
 
@@ -85,6 +85,10 @@ def file_table_rows(data_dir: Path) -> dict[str, Iterable[Sequence]]:
         yield from works_rows(known[0])[name]
 
     return {**found, **{name: works_table(name) for name in WORKS_TABLES}}
+
+
+def _build_info_rows(dataset: Dataset) -> Iterator[tuple[str, str]]:
+    yield from build_info(dataset)
 
 
 def build_info(dataset: Dataset) -> list[tuple[str, str]]:
