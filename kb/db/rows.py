@@ -28,6 +28,7 @@ FILE_TABLES = (schema.VOCABULARY, schema.CITATIONS, schema.QUESTIONS, schema.CER
 # cache alone: also loaded beside the checks
 WORKS_TABLES = ("sources", "authors", "source_authors")
 
+HASH_BLOCK = 1024 ** 2  # bytes of a file hashed at a time (build_info)
 JSON_COLUMNS = ("publication_types", "mesh", "keywords", "language", "references",
                 "comments_corrections")
 
@@ -99,7 +100,11 @@ def build_info(dataset: Dataset) -> list[tuple[str, str]]:
     for name in sorted(dataset.files):
         path = dataset.data_dir / name
         if path.exists():
-            digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
+            digest.update(name.encode() + b"\0")
+            with open(path, "rb") as f:  # a block at a time: the files are large
+                for block in iter(lambda: f.read(HASH_BLOCK), b""):
+                    digest.update(block)
+            digest.update(b"\0")
     built = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return [("built_at", built), ("data_version", digest.hexdigest()[:12])]
 
