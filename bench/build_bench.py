@@ -554,7 +554,7 @@ def run_build(data_dir: Path, db_path: Path) -> dict:
 
     timings: dict[str, float] = {}  # the build's own clock: validate, evidence, build
     build(db_path, data_dir, timings=timings)
-    return {"evidence": timings["evidence"]}
+    return {"evidence": timings["evidence"], "children_mib": harness.children_peak_mib()}
 
 
 RUNNERS = {"baseline": run_baseline, "validate": run_validate, "build": run_build}
@@ -608,6 +608,12 @@ def report(results: dict[str, list[dict]], args, data_dir: Path, command: str) -
         f"**{'pass' if ok_seconds else 'FAIL'}**",
     ]
     each = harness.every_run(results) + f" (of which evidence {harness.listed(evidence)})"
+    children = [r["children_mib"] for r in results["build"] if r.get("children_mib")]
+    if children:
+        verdict.append(f"- the build's child processes (kb/db/background.py), which write "
+                       f"the database and check the files: the largest peak RSS "
+                       f"{max(children):.0f} MiB (ru_maxrss, counting the pages shared "
+                       "with the build at the fork); the table's peak is the build's own")
     sizes = ", ".join(f"{name} {csv_rows(data_dir / name):,} rows "
                       f"({(data_dir / name).stat().st_size / 1024 ** 2:.1f} MiB)"
                       for name in FILES)

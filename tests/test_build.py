@@ -162,15 +162,17 @@ def test_invalid_data_leaves_previous_database_untouched(data_dir, tmp_path, run
 
 
 def test_failure_during_write_leaves_previous_database_untouched(
-        data_dir, tmp_path, run, monkeypatch):
+        data_dir, tmp_path, run, monkeypatch, tmp_path_factory):
     db_path = tmp_path / "kb.db"
     assert run("build", db_path, "--data", data_dir).exit_code == 0
     before = db_path.read_bytes()
     real_insert = kb.db.build._insert
-    calls = []
+    # the tables are written in child processes: each call is noted in a file
+    calls = tmp_path_factory.mktemp("calls") / "tables"
 
     def failing_insert(db, table, rows):
-        calls.append(table.name)
+        with open(calls, "a") as f:
+            f.write(table.name + "\n")
         if table.name == "claims":
             raise sqlite3.OperationalError("disk I/O error")
         return real_insert(db, table, rows)
@@ -178,7 +180,7 @@ def test_failure_during_write_leaves_previous_database_untouched(
     monkeypatch.setattr(kb.db.build, "_insert", failing_insert)
     with pytest.raises(sqlite3.OperationalError):
         kb.db.build.build(db_path, data_dir)
-    assert "claims" in calls
+    assert "claims" in calls.read_text().split()
     assert db_path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "kb.db"]
     assert sqlite_utils.Database(db_path)["claims"].count == 4

@@ -18,21 +18,49 @@ from .dataset import Dataset
 
 def load(data_dir: Path | str) -> Dataset:
     """Read and check every data file in data_dir, and the PubMed cache beside them."""
+    return check(read(data_dir))
+
+
+def read(data_dir: Path | str) -> Dataset:
+    """Read every data file in data_dir, and the PubMed cache beside them, without
+    checking them (dataset.problems holds the problems met while reading, not yet the
+    files'): `kb build` starts writing the database from it, beside check()."""
     data_dir = Path(data_dir)
     # the XML parsers leave cyclic garbage behind, so the collector runs while the cache
     # is read; it is paused for the CSV files, whose millions of rows all stay alive
     records, cache_problems = pubmed_cache.read(data_dir, display(data_dir, "pubmed"))
     with gc_paused():
-        return _load(data_dir, records, cache_problems)
+        return _read(data_dir, records, cache_problems)
 
 
-def _load(data_dir: Path, records: dict[str, dict], cache_problems: list[Problem]) -> Dataset:
+def check(dataset: Dataset) -> Dataset:
+    """Check the data set read(): every problem is in dataset.problems, sorted."""
+    with gc_paused():
+        return _check(dataset)
+
+
+def references(data_dir: Path) -> Dataset:
+    """The data set of references.csv and the PubMed cache alone, as read (unchecked):
+    enough for the works (kb/data/works.py), which `kb build` writes beside the checks."""
+    records, _ = pubmed_cache.read(data_dir, display(data_dir, "pubmed"))
+    with gc_paused():
+        spec = schema.FILES_BY_NAME["references.csv"]
+        return Dataset(data_dir, pubmed=records, files={spec.name: CsvFile(
+            data_dir / spec.name, display(data_dir, spec.name))})
+
+
+def _read(data_dir: Path, records: dict[str, dict], cache_problems: list[Problem]) -> Dataset:
     dataset = Dataset(data_dir, pubmed=records, problems=list(cache_problems))
     for spec in schema.FILES:
         path, shown_as = data_dir / spec.name, display(data_dir, spec.name)
         dataset.files[spec.name] = (CsvFile.empty(path, shown_as, spec.columns)
                                     if spec.optional and not path.exists()
                                     else CsvFile(path, shown_as))
+    return dataset
+
+
+def _check(dataset: Dataset) -> Dataset:
+    records = dataset.pubmed
     usable = {name: file_rules.check_header(dataset[name], schema.FILES_BY_NAME[name])
               for name in dataset.files}
     vocabulary = (file_rules.vocabulary_of(dataset["vocabulary.csv"])

@@ -24,10 +24,14 @@ import sqlite_utils
 from ingest.files import (CannotWrite, remove_abandoned, temporary_beside, unwritable,
                           writing)
 from kb.data.csvfile import Problem, gc_paused
-from kb.data.loader import load
+from kb.data.dataset import Dataset
+from kb.data import loader
 
 from . import rows, tables, views
+from .background import Background
 
+INFO = "build_info"  # written by the build's own process, once the writers are done
+CHECKS_NICE = 10  # the checks' priority below the writing's (os.nice)
 SQLITE_IO_ERRORS = {8: "the file is read-only", 10: "disk I/O error",
                     13: os.strerror(errno.ENOSPC), 14: "unable to open the file"}
 
@@ -48,26 +52,48 @@ def build(db_path: Path | str, data_dir: Path | str,
     timings, when given, gets the seconds spent validating ("validate"), computing the
     evidence ("evidence"; of it the plausibility flags, "flags", and the questions'
     syntheses, "synthesis") and in all ("build"): the benchmarks' window into a build.
+
+    The database is written beside the checks, in two child processes (background.py):
+    one loads the tables of the curated files straight from them, and those of the works
+    (from references.csv and the PubMed cache alone), while the files are read; the
+    other, started once they are read, computes the evidence while they are checked (in
+    a third child, at a lower priority) and loads the rest once the first is done. When
+    a check fails, the writers are stopped and their temporary file removed; an error of
+    theirs is raised only for valid data.
     """
     started = time.perf_counter()
-    db_path = Path(db_path)
+    db_path, data_dir = Path(db_path), Path(data_dir)
     check_writable(db_path)  # before validating, which takes a while
-    dataset = load(data_dir)
-    if timings is not None:
-        timings["validate"] = time.perf_counter() - started
-    if not dataset.ok:
-        raise InvalidData(dataset.problems)
     with _writing(db_path):
         remove_abandoned(db_path.parent, db_path.name)
         tmp = temporary_beside(db_path)
-        try:
-            with gc_paused():
-                counts = _write(tmp, rows.table_rows(dataset, timings))
+    workers: list[Background] = []
+    try:
+        workers.append(Background(_write_file_tables, tmp, db_path, data_dir))
+        dataset = loader.read(data_dir)
+        workers.append(Background(_write_rest, dataset, tmp, db_path, workers[0]))
+        # the checks end long before the writing: they yield the cores to it
+        workers.append(Background(_problems, dataset, nice=CHECKS_NICE))
+        problems = workers[2].result()
+        if timings is not None:
+            timings["validate"] = time.perf_counter() - started
+        if problems:
+            raise InvalidData(problems)
+        with _writing(db_path):
+            info = rows.build_info(dataset)  # here, while the writers write
+        counts = workers[0].result()  # first: the other child waits for it
+        written, writer_timings = workers[1].result()
+        counts = _in_order({**counts, **written, **_write_info(tmp, db_path, info)})
+        if timings is not None:
+            timings.update(writer_timings)
+        with _writing(db_path):
             _sync(tmp)
             os.replace(tmp, db_path)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+    except BaseException:
+        for worker in workers:
+            worker.stop()
+        tmp.unlink(missing_ok=True)
+        raise
     _sync_folder(db_path.parent)
     if timings is not None:
         timings["build"] = time.perf_counter() - started
@@ -141,33 +167,88 @@ def _sync_folder(folder: Path) -> None:
         pass
 
 
-def _write(path: Path, table_rows: dict[str, Iterable[Sequence]]) -> dict[str, int]:
+def _problems(dataset: Dataset) -> list[Problem]:
+    """Every problem of the data set as read (loader.check)."""
+    return loader.check(dataset).problems
+
+
+def _write_file_tables(tmp: Path, db_path: Path, data_dir: Path) -> dict[str, int]:
+    """Create every table in tmp, and load and index those of the curated files (read
+    straight from data_dir); returns their row counts."""
+    with _writing(db_path), gc_paused():
+        db = _open(tmp)
+        try:
+            for table in tables.TABLES:
+                db.create_table(table.name, table.columns, pk=table.pk,
+                                foreign_keys=list(table.foreign_keys))
+            loaded = rows.file_table_rows(data_dir)
+            return _fill(db, [tables.TABLES_BY_NAME[name] for name in loaded], loaded)
+        finally:
+            db.conn.close()
+
+
+def _write_rest(dataset: Dataset, tmp: Path, db_path: Path, file_tables: Background
+                ) -> tuple[dict[str, int], dict[str, float]]:
+    """Load and index the tables of dataset that _write_file_tables leaves but INFO (once
+    it has finished, in its own process), then the views; returns their row
+    counts and the evidence's timings (rows.table_rows)."""
+    timings: dict[str, float] = {}
+    with _writing(db_path), gc_paused():
+        table_rows = rows.table_rows(dataset, timings)
+        file_tables.wait()
+        db = _open(tmp)
+        try:
+            done = {spec.table for spec in rows.FILE_TABLES} | {*rows.WORKS_TABLES, INFO}
+            counts = _fill(db, [table for table in tables.TABLES if table.name not in done],
+                           table_rows)
+            for name, sql in views.VIEWS.items():
+                db.create_view(name, sql.strip())
+        finally:
+            db.conn.close()
+    return counts, timings
+
+
+def _write_info(tmp: Path, db_path: Path, info: list[tuple[str, str]]) -> dict[str, int]:
+    """Load the build_info table (the writers are done); returns its row count."""
+    with _writing(db_path):
+        db = _open(tmp)
+        try:
+            return _fill(db, [tables.TABLES_BY_NAME[INFO]], {INFO: info})
+        finally:
+            db.conn.close()
+
+
+def _in_order(counts: dict[str, int]) -> dict[str, int]:
+    """The row counts of every table, in the tables' order."""
+    return {table.name: counts[table.name] for table in tables.TABLES}
+
+
+def _open(path: Path) -> sqlite_utils.Database:
     db = sqlite_utils.Database(path)
-    try:
-        return _fill(db, table_rows)
-    finally:
-        db.conn.close()
-
-
-def _fill(db: sqlite_utils.Database, table_rows: dict[str, Iterable[Sequence]]
-          ) -> dict[str, int]:
     db.execute("pragma journal_mode = off")
     db.execute("pragma synchronous = off")
-    for table in tables.TABLES:
-        db.create_table(table.name, table.columns, pk=table.pk,
-                        foreign_keys=list(table.foreign_keys))
+    return db
+
+
+def _fill(db: sqlite_utils.Database, to_fill: list[tables.Table],
+          table_rows: dict[str, Iterable[Sequence]]) -> dict[str, int]:
+    """Load the tables to_fill, in one transaction, then index them and gather their
+    statistics (ANALYZE of each table and of its full-text index's tables: the
+    sqlite_stat1 rows of one ANALYZE of the whole database)."""
     counts = {}
     with db.conn:
-        for table in tables.TABLES:
+        for table in to_fill:
             counts[table.name] = _insert(db, table, table_rows[table.name])
-    for table in tables.TABLES:
+    for table in to_fill:
         for columns in table.all_indexes:
             db[table.name].create_index(columns)
         if table.fts:
             db[table.name].enable_fts(table.fts, tokenize="porter")
-    for name, sql in views.VIEWS.items():
-        db.create_view(name, sql.strip())
-    db.execute("analyze")
+    names = {table.name for table in to_fill}
+    for (name,) in db.execute("select name from sqlite_master where type = 'table'"
+                              ).fetchall():
+        if name.split("_fts_")[0] in names:  # the table, or its full-text index's
+            db.execute(f"analyze [{name}]")
     return counts
 
 

@@ -9,17 +9,26 @@ import datetime
 import hashlib
 import json
 import time
-from typing import Iterable, Sequence
+from pathlib import Path
+from typing import Iterable, Iterator, Sequence
 
-from kb.data import schema
+from kb.data import loader, schema
 from kb.data.cites import claim_citations
-from kb.data.dataset import Dataset, typed_rows
-from kb.data.works import works
+from kb.data.dataset import Dataset, file_rows, typed_rows
+from kb.data.works import Works, works
 from kb.evidence.compute import of_dataset
 from kb.evidence.model import Evidence
 
 from .tables import EVIDENCE_COLUMNS, TABLES_BY_NAME
 
+# the curated files whose table holds their rows as they are (typed_rows): `kb build`
+# loads these tables straight from the files (file_rows), beside the checks
+FILE_TABLES = (schema.VOCABULARY, schema.CITATIONS, schema.QUESTIONS, schema.CERTAINTY)
+# the tables of the works (kb/data/works.py), which need references.csv and the PubMed
+# cache alone: also loaded beside the checks
+WORKS_TABLES = ("sources", "authors", "source_authors")
+
+HASH_BLOCK = 1024 ** 2  # bytes of a file hashed at a time (build_info)
 JSON_COLUMNS = ("publication_types", "mesh", "keywords", "language", "references",
                 "comments_corrections")
 
@@ -34,12 +43,9 @@ def table_rows(dataset: Dataset, timings: dict | None = None
     found = of_dataset(dataset, known.sources, cited, timings)
     if timings is not None:
         timings["evidence"] = time.perf_counter() - started
-    source_columns = list(TABLES_BY_NAME["sources"].columns)
     return {
         "vocabulary": typed_rows(dataset["vocabulary.csv"], schema.VOCABULARY),
-        "sources": (tuple(s[c] for c in source_columns) for s in known.sources),
-        "authors": list(enumerate(known.authors, start=1)),
-        "source_authors": known.authorships,
+        **works_rows(known),
         "citations": typed_rows(dataset["citations.csv"], schema.CITATIONS),
         "claims": claim_rows(dataset, found),
         "claim_citations": cited,
@@ -51,8 +57,39 @@ def table_rows(dataset: Dataset, timings: dict | None = None
         "claim_flags": found.flags,
         "syntheses": found.syntheses,
         "synthesis_studies": found.studies,
-        "build_info": build_info(dataset),
+        "build_info": _build_info_rows(dataset),  # made when read
     }
+
+
+def works_rows(known: Works) -> dict[str, Iterable[Sequence]]:
+    """The rows of the tables of the works (WORKS_TABLES)."""
+    source_columns = list(TABLES_BY_NAME["sources"].columns)
+    return {
+        "sources": (tuple(s[c] for c in source_columns) for s in known.sources),
+        "authors": list(enumerate(known.authors, start=1)),
+        "source_authors": known.authorships,
+    }
+
+
+def file_table_rows(data_dir: Path) -> dict[str, Iterable[Sequence]]:
+    """Table name -> its rows, for the tables of FILE_TABLES, read from data_dir's files,
+    then for those of the works, from references.csv and the PubMed cache alone: for
+    files that validate, the rows table_rows gives those tables. (The works' rows are
+    made when their tables' turn comes: after the files' tables are loaded.)"""
+    found: dict[str, Iterable[Sequence]] = {
+        spec.table: file_rows(data_dir / spec.name, spec) for spec in FILE_TABLES}
+    known: list[Works] = []
+
+    def works_table(name: str) -> Iterator[Sequence]:
+        if not known:
+            known.append(works(loader.references(data_dir)))
+        yield from works_rows(known[0])[name]
+
+    return {**found, **{name: works_table(name) for name in WORKS_TABLES}}
+
+
+def _build_info_rows(dataset: Dataset) -> Iterator[tuple[str, str]]:
+    yield from build_info(dataset)
 
 
 def build_info(dataset: Dataset) -> list[tuple[str, str]]:
@@ -63,7 +100,11 @@ def build_info(dataset: Dataset) -> list[tuple[str, str]]:
     for name in sorted(dataset.files):
         path = dataset.data_dir / name
         if path.exists():
-            digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
+            digest.update(name.encode() + b"\0")
+            with open(path, "rb") as f:  # a block at a time: the files are large
+                for block in iter(lambda: f.read(HASH_BLOCK), b""):
+                    digest.update(block)
+            digest.update(b"\0")
     built = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return [("built_at", built), ("data_version", digest.hexdigest()[:12])]
 
