@@ -6,9 +6,9 @@ whole answers are kept in a bounded LRU (capped in bytes, keyed by the URL and w
 the client takes gzip; never errors, never an answer to a request with a cookie or an
 authorization). The cache's size is read from $KB_CACHE_MB when the app is made
 (`kb serve --cache-mb`; 0 keeps no answers, and the tags, 304s and gzip stay).
-Answers are gzip-compressed (asgi-gzip, Datasette's own datasette-gzip's middleware) when
-the client accepts it; the compressed answer has a tag of its own, as a strong ETag
-must. A database served mutable (plain `datasette kb.db`) can change under a running
+Answers are gzip-compressed when the client accepts it (kb/web/compression.py: asgi-gzip's
+middleware, with ISA-L doing the compressing); the compressed answer has a tag of its own,
+as a strong ETag must. A database served mutable (plain `datasette kb.db`) can change under a running
 server, so its answers are sent as they were, without a tag.
 """
 
@@ -20,14 +20,10 @@ import weakref
 from collections import OrderedDict
 from importlib.metadata import PackageNotFoundError, version
 
-from asgi_gzip import GZipMiddleware
-
+from .compression import Compressed
 from .context import is_kb
 
 CACHE_CONTROL = (b"cache-control", b"public, max-age=60, must-revalidate")
-GZIP_MINIMUM = 1000   # bytes: smaller answers are sent as they are
-GZIP_LEVEL = 6   # zlib's default: level 9 took 4.1 ms for a 230 KB table page, 6 took 1.8 ms
-                 # for 2 % more bytes
 CACHE_MB = "KB_CACHE_MB"   # the environment variable: MiB of rendered answers kept
 CACHE_MB_DEFAULT = 64
 CACHE_ITEM_BYTES = 4 * 1024 * 1024  # a larger answer is sent and not kept
@@ -70,7 +66,7 @@ _KEPT: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 def cacheable(app, datasette):
     """ASGI middleware: ETags, 304s and Cache-Control around gzip-compressed answers,
     whole answers kept in the instance's bounded LRU."""
-    compressed = GZipMiddleware(app, minimum_size=GZIP_MINIMUM, compresslevel=GZIP_LEVEL)
+    compressed = Compressed(app)
     answers, tags = _KEPT.setdefault(datasette, (Answers(capacity()), {}))
 
     async def wrapped(scope, receive, send):
