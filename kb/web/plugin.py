@@ -11,7 +11,7 @@ from importlib.resources import files
 from datasette import hookimpl
 
 from . import (caching, cells, evidence_routes, export_routes, filters, metadata, pages,
-               question_routes, safety, search, search_counts, styles)
+               question_routes, safety, schema_once, search, search_counts, styles)
 
 TEMPLATES = files("kb.web").joinpath("templates")
 
@@ -56,6 +56,11 @@ def extra_css_urls(datasette):
 def asgi_wrapper(datasette):
     return lambda app: safety.read_only(caching.cacheable(
         search_counts.without_counts(app, datasette), datasette))
+
+
+@hookimpl
+def startup(datasette):
+    schema_once.remember(datasette)
 
 
 @hookimpl
