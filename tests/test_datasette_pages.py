@@ -31,19 +31,27 @@ def test_plugin_is_registered_through_the_entry_point():
 
 
 @pytest.fixture
-def claims_allowed_to_nobody(monkeypatch):
-    """Our metadata, with an allow rule on the claims table that no actor meets."""
+def claims_settings(monkeypatch):
+    """Our metadata with extra settings on the claims table: claims_settings(**settings)."""
     from kb.web import metadata
 
     declared = metadata.database_metadata()
-    ruled = {**declared, "database": {**declared["database"], "tables": {
-        **declared["database"]["tables"],
-        "claims": {**declared["database"]["tables"]["claims"], "allow": {"id": "nobody"}}}}}
-    metadata.forget()
-    monkeypatch.setattr(metadata, "database_metadata", lambda: ruled)
-    yield
+
+    def ruled(**settings):
+        tables = declared["database"]["tables"]
+        changed = {**declared, "database": {**declared["database"], "tables": {
+            **tables, "claims": {**tables["claims"], **settings}}}}
+        metadata.forget()
+        monkeypatch.setattr(metadata, "database_metadata", lambda: changed)
+    yield ruled
     monkeypatch.undo()
     metadata.forget()
+
+
+@pytest.fixture
+def claims_allowed_to_nobody(claims_settings):
+    """Our metadata, with an allow rule on the claims table that no actor meets."""
+    claims_settings(allow={"id": "nobody"})
 
 
 def test_an_allow_rule_in_our_metadata_still_refuses_its_table(real_db,
@@ -54,6 +62,15 @@ def test_an_allow_rule_in_our_metadata_still_refuses_its_table(real_db,
     get("/kb/claims", status=403)
     get("/kb/claims.json", status=403)
     get("/kb/sources")
+
+
+def test_a_facet_size_in_our_metadata_limits_its_tables_facets(real_db, claims_settings):
+    """The tables' settings Datasette asks for keep facet_size, which the facets read."""
+    page = getter(datasette_for(real_db))("/kb/claims.json?_facet=outcome")
+    assert len(page.json()["facet_results"]["outcome"]["results"]) > 2
+    claims_settings(facet_size=2)
+    page = getter(datasette_for(real_db))("/kb/claims.json?_facet=outcome")
+    assert len(page.json()["facet_results"]["outcome"]["results"]) == 2
 
 
 @pytest.mark.parametrize("path", ["/", "/kb/claims", "/kb/sources/caplin2016",
