@@ -35,10 +35,10 @@ def database_metadata() -> dict:
 
 # Datasette asks with this key for tables' settings: their allow rules (the permission
 # check, four times a page) and their facet_size (each facet), and it deep-copies every
-# answer. Nothing asked with this key reads anything else of a table, and copying the
-# rest (descriptions, sort orders, facets, labels: Datasette takes them from
-# table_metadata(), which asks with no key) cost about 8 million instructions of a
-# source page's 30 million.
+# answer. Nothing asked with this key reads anything else of a table (descriptions,
+# sort orders, facets and labels come from table_metadata(), which asks with no key).
+# Those copies are what makes plain Datasette given the same metadata as a file cost
+# 29.6 million instructions a source page against 21.1 million without it (callgrind).
 TABLES_KEY = "tables"
 TABLE_SETTINGS = ("allow", "facet_size")
 
