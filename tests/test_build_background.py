@@ -85,9 +85,9 @@ def gone(pid: int) -> bool:
 def test_invalid_data_stops_the_writer_and_leaves_nothing(data_dir, tmp_path, monkeypatch):
     real_rows = rows.table_rows
 
-    def slow_rows(dataset, timings=None):  # the writer would take a minute
+    def slow_rows(dataset, known, timings=None):  # the writer would take a minute
         time.sleep(60)
-        return real_rows(dataset, timings)
+        return real_rows(dataset, known, timings)
 
     monkeypatch.setattr(rows, "table_rows", slow_rows)
     pids = started_children(monkeypatch)
@@ -98,7 +98,7 @@ def test_invalid_data_stops_the_writer_and_leaves_nothing(data_dir, tmp_path, mo
     assert time.perf_counter() - started < 30
     assert [str(p) for p in raised.value.problems] == [
         f"{data_dir / 'claims.csv'}:4:172: low (60) is greater than high (54)"]
-    assert len(pids) == 3 and all(pid is not None and gone(pid) for pid in pids)
+    assert len(pids) == 4 and all(pid is not None and gone(pid) for pid in pids)
     assert multiprocessing.active_children() == []
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
 

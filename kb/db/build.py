@@ -26,6 +26,7 @@ from ingest.files import (CannotWrite, remove_abandoned, temporary_beside, unwri
 from kb.data.csvfile import Problem, gc_paused
 from kb.data.dataset import Dataset
 from kb.data import loader
+from kb.data.works import Works, works
 
 from . import rows, tables, views
 from .background import Background
@@ -53,13 +54,14 @@ def build(db_path: Path | str, data_dir: Path | str,
     evidence ("evidence"; of it the plausibility flags, "flags", and the questions'
     syntheses, "synthesis") and in all ("build"): the benchmarks' window into a build.
 
-    The database is written beside the checks, in two child processes (background.py):
-    one loads the tables of the curated files straight from them, and those of the works
-    (from references.csv and the PubMed cache alone), while the files are read; the
-    other, started once they are read, computes the evidence while they are checked (in
-    a third child, at a lower priority) and loads the rest once the first is done. When
-    a check fails, the writers are stopped and their temporary file removed; an error of
-    theirs is raised only for valid data.
+    The database is written beside the checks, in child processes (background.py),
+    from the files read once: one, started first, loads the tables of the curated files
+    straight from them while they are read; once references.csv and the PubMed cache are
+    read and the works made from them, a second loads the works' tables after it; the
+    third, started once every file is read, computes the evidence while they are checked
+    (in a fourth child, at a lower priority) and loads the rest once the others are done.
+    When a check fails, the writers are stopped and their temporary file removed; an
+    error of theirs (or of making the works) is raised only for valid data.
     """
     started = time.perf_counter()
     db_path, data_dir = Path(db_path), Path(data_dir)
@@ -69,20 +71,31 @@ def build(db_path: Path | str, data_dir: Path | str,
         tmp = temporary_beside(db_path)
     workers: list[Background] = []
     try:
-        workers.append(Background(_write_file_tables, tmp, db_path, data_dir))
-        dataset = loader.read(data_dir)
-        workers.append(Background(_write_rest, dataset, tmp, db_path, workers[0]))
+        file_tables = _started(workers, _write_file_tables, tmp, db_path, data_dir)
+        read = loader.references(data_dir)
+        known, failed = _works(read)
+        writers = [file_tables]
+        if failed is None:
+            writers.append(_started(workers, _write_works, known, tmp, db_path, file_tables))
+        dataset = loader.read(data_dir, read)
+        if failed is None:
+            writers.append(_started(workers, _write_rest, dataset, known, tmp, db_path,
+                                    writers[-1]))
         # the checks end long before the writing: they yield the cores to it
-        workers.append(Background(_problems, dataset, nice=CHECKS_NICE))
-        problems = workers[2].result()
+        checks = _started(workers, _problems, dataset, nice=CHECKS_NICE)
+        problems = checks.result()
         if timings is not None:
             timings["validate"] = time.perf_counter() - started
         if problems:
             raise InvalidData(problems)
+        if failed is not None:
+            raise failed
         with _writing(db_path):
             info = rows.build_info(dataset)  # here, while the writers write
-        counts = workers[0].result()  # first: the other child waits for it
-        written, writer_timings = workers[1].result()
+        counts: dict[str, int] = {}
+        for writer in writers[:-1]:  # in turn: each waits for the one before
+            counts.update(writer.result())
+        written, writer_timings = writers[-1].result()
         counts = _in_order({**counts, **written, **_write_info(tmp, db_path, info)})
         if timings is not None:
             timings.update(writer_timings)
@@ -167,6 +180,22 @@ def _sync_folder(folder: Path) -> None:
         pass
 
 
+def _started(workers: list[Background], function, *args, nice: int = 0) -> Background:
+    """function(*args) started in a child process, noted in workers (to be stopped)."""
+    workers.append(Background(function, *args, nice=nice))
+    return workers[-1]
+
+
+def _works(dataset: Dataset) -> tuple[Works | None, Exception | None]:
+    """The works of dataset (references.csv and the PubMed cache, unchecked), or what
+    making them raised: invalid data can make it fail, and the checks say why."""
+    try:
+        with gc_paused():
+            return works(dataset), None
+    except Exception as e:  # raised by build() once the checks find nothing
+        return None, e
+
+
 def _problems(dataset: Dataset) -> list[Problem]:
     """Every problem of the data set as read (loader.check)."""
     return loader.check(dataset).problems
@@ -187,15 +216,31 @@ def _write_file_tables(tmp: Path, db_path: Path, data_dir: Path) -> dict[str, in
             db.conn.close()
 
 
-def _write_rest(dataset: Dataset, tmp: Path, db_path: Path, file_tables: Background
-                ) -> tuple[dict[str, int], dict[str, float]]:
-    """Load and index the tables of dataset that _write_file_tables leaves but INFO (once
-    it has finished, in its own process), then the views; returns their row
-    counts and the evidence's timings (rows.table_rows)."""
+def _write_works(known: Works, tmp: Path, db_path: Path, file_tables: Background
+                 ) -> dict[str, int]:
+    """Load and index the tables of the works (rows.WORKS_TABLES) once _write_file_tables
+    has finished, in its own process; returns their row counts."""
+    with _writing(db_path), gc_paused():
+        loaded = rows.works_rows(known)
+        file_tables.wait()
+        db = _open(tmp)
+        try:
+            return _fill(db, [tables.TABLES_BY_NAME[name] for name in rows.WORKS_TABLES],
+                         loaded)
+        finally:
+            db.conn.close()
+
+
+def _write_rest(dataset: Dataset, known: Works, tmp: Path, db_path: Path,
+                works_tables: Background) -> tuple[dict[str, int], dict[str, float]]:
+    """Load and index the tables of dataset that _write_file_tables and _write_works
+    leave but INFO (once the latter has finished, in its own process: it waits for the
+    former), then the views; returns their row counts and the evidence's timings
+    (rows.table_rows)."""
     timings: dict[str, float] = {}
     with _writing(db_path), gc_paused():
-        table_rows = rows.table_rows(dataset, timings)
-        file_tables.wait()
+        table_rows = rows.table_rows(dataset, known, timings)
+        works_tables.wait()
         db = _open(tmp)
         try:
             done = {spec.table for spec in rows.FILE_TABLES} | {*rows.WORKS_TABLES, INFO}
