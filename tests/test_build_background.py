@@ -13,7 +13,8 @@ import sqlite_utils
 import kb.db.build
 from helpers import edit
 from kb.data.dataset import file_rows, typed_rows
-from kb.data.loader import load
+from kb.data.loader import load, references
+from kb.data.works import works
 from kb.db import rows
 from kb.db.background import Background, ChildFailed
 
@@ -131,3 +132,31 @@ def test_background_answers_raises_and_stops():
 def test_a_child_killed_outright_is_an_error():
     with pytest.raises(ChildFailed, match="without an answer"):
         Background(os._exit, 3).result()
+
+
+def test_works_made_from_invalid_files_give_the_checks_problems(data_dir, tmp_path):
+    """The build makes the works from references.csv before it is checked: a year that
+    is not a number fails there, and the checks' problem is what is raised."""
+    edit(data_dir / "references.csv", ",2001,1,2,", ",20x1,1,2,")
+    with pytest.raises(ValueError):
+        works(references(data_dir))
+    with pytest.raises(kb.db.build.InvalidData) as raised:
+        kb.db.build.build(tmp_path / "kb.db", data_dir)
+    assert [(p.path, p.line, p.message) for p in raised.value.problems] == [
+        (str(data_dir / "references.csv"), 2, "year must be a whole number, not '20x1'")]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
+    assert multiprocessing.active_children() == []
+
+
+def test_an_error_making_the_works_is_raised_for_valid_data(data_dir, tmp_path,
+                                                             monkeypatch):
+    def failing(dataset):
+        raise ValueError("the works failed")
+
+    monkeypatch.setattr(kb.db.build, "works", failing)
+    pids = started_children(monkeypatch)
+    with pytest.raises(ValueError, match="the works failed"):
+        kb.db.build.build(tmp_path / "kb.db", data_dir)
+    assert len(pids) == 2 and all(gone(pid) for pid in pids)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
+    assert multiprocessing.active_children() == []
