@@ -17,7 +17,7 @@ import sqlite3
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
 
 import sqlite_utils
 
@@ -26,13 +26,16 @@ from ingest.files import (CannotWrite, remove_abandoned, temporary_beside, unwri
 from kb.data.csvfile import Problem, gc_paused
 from kb.data.dataset import Dataset
 from kb.data import loader
+from kb.data.cites import ClaimCitation, claim_citations
 from kb.data.works import Works, works
 
 from . import rows, tables, views
 from .background import Background
 
 INFO = "build_info"  # written by the build's own process, once the writers are done
+CITED = "claim_citations"  # resolved by the build's own process, loaded by a writer
 CHECKS_NICE = 10  # the checks' priority below the writing's (os.nice)
+T = TypeVar("T")
 SQLITE_IO_ERRORS = {8: "the file is read-only", 10: "disk I/O error",
                     13: os.strerror(errno.ENOSPC), 14: "unable to open the file"}
 
@@ -55,13 +58,15 @@ def build(db_path: Path | str, data_dir: Path | str,
     syntheses, "synthesis") and in all ("build"): the benchmarks' window into a build.
 
     The database is written beside the checks, in child processes (background.py),
-    from the files read once: one, started first, loads the tables of the curated files
-    straight from them while they are read; once references.csv and the PubMed cache are
-    read and the works made from them, a second loads the works' tables after it; the
-    third, started once every file is read, computes the evidence while they are checked
-    (in a fourth child, at a lower priority) and loads the rest once the others are done.
-    When a check fails, the writers are stopped and their temporary file removed; an
-    error of theirs (or of making the works) is raised only for valid data.
+    from the files read once, each writer loading its tables once the one before it is
+    done: the first, started at once, loads the tables of the curated files straight
+    from them while they are read; once references.csv and the PubMed cache are read and
+    the works made from them, the second loads the works' tables; once every file is
+    read and the claims' citations resolved, the third loads claim_citations, and the
+    fourth computes the evidence while the files are checked (in a fifth child, at a
+    lower priority) and loads the rest. When a check fails, the writers are stopped and
+    their temporary file removed; an error of theirs (or of making the works or the
+    claims' citations, which can fail on invalid data) is raised only for valid data.
     """
     started = time.perf_counter()
     db_path, data_dir = Path(db_path), Path(data_dir)
@@ -71,16 +76,20 @@ def build(db_path: Path | str, data_dir: Path | str,
         tmp = temporary_beside(db_path)
     workers: list[Background] = []
     try:
-        file_tables = _started(workers, _write_file_tables, tmp, db_path, data_dir)
+        writers = [_started(workers, _write_file_tables, tmp, db_path, data_dir)]
         read = loader.references(data_dir)
-        known, failed = _works(read)
-        writers = [file_tables]
+        known, failed = _made(works, read)
         if failed is None:
-            writers.append(_started(workers, _write_works, known, tmp, db_path, file_tables))
+            writers.append(_started(workers, _write_tables, rows.works_rows(known), tmp,
+                                    db_path, writers[-1]))
         dataset = loader.read(data_dir, read)
         if failed is None:
-            writers.append(_started(workers, _write_rest, dataset, known, tmp, db_path,
+            cited, failed = _made(_claim_citations, dataset)
+        if failed is None:
+            writers.append(_started(workers, _write_tables, {CITED: cited}, tmp, db_path,
                                     writers[-1]))
+            writers.append(_started(workers, _write_rest, dataset, known, cited, tmp,
+                                    db_path, writers[-1]))
         # the checks end long before the writing: they yield the cores to it
         checks = _started(workers, _problems, dataset, nice=CHECKS_NICE)
         problems = checks.result()
@@ -186,14 +195,18 @@ def _started(workers: list[Background], function, *args, nice: int = 0) -> Backg
     return workers[-1]
 
 
-def _works(dataset: Dataset) -> tuple[Works | None, Exception | None]:
-    """The works of dataset (references.csv and the PubMed cache, unchecked), or what
-    making them raised: invalid data can make it fail, and the checks say why."""
+def _made(function: Callable[..., T], *args: Any) -> tuple[T | None, Exception | None]:
+    """function(*args), or what it raised: made from files not yet checked, it can fail
+    on invalid data, and the checks say why."""
     try:
         with gc_paused():
-            return works(dataset), None
+            return function(*args), None
     except Exception as e:  # raised by build() once the checks find nothing
         return None, e
+
+
+def _claim_citations(dataset: Dataset) -> list[ClaimCitation]:
+    return list(claim_citations(dataset))
 
 
 def _problems(dataset: Dataset) -> list[Problem]:
@@ -216,34 +229,33 @@ def _write_file_tables(tmp: Path, db_path: Path, data_dir: Path) -> dict[str, in
             db.conn.close()
 
 
-def _write_works(known: Works, tmp: Path, db_path: Path, file_tables: Background
-                 ) -> dict[str, int]:
-    """Load and index the tables of the works (rows.WORKS_TABLES) once _write_file_tables
-    has finished, in its own process; returns their row counts."""
+def _write_tables(loaded: dict[str, Iterable[Sequence]], tmp: Path, db_path: Path,
+                  after: Background) -> dict[str, int]:
+    """Load and index the tables of loaded (name -> rows) once `after` has finished, in
+    its own process; returns their row counts."""
     with _writing(db_path), gc_paused():
-        loaded = rows.works_rows(known)
-        file_tables.wait()
+        after.wait()
         db = _open(tmp)
         try:
-            return _fill(db, [tables.TABLES_BY_NAME[name] for name in rows.WORKS_TABLES],
-                         loaded)
+            return _fill(db, [tables.TABLES_BY_NAME[name] for name in loaded], loaded)
         finally:
             db.conn.close()
 
 
-def _write_rest(dataset: Dataset, known: Works, tmp: Path, db_path: Path,
-                works_tables: Background) -> tuple[dict[str, int], dict[str, float]]:
-    """Load and index the tables of dataset that _write_file_tables and _write_works
-    leave but INFO (once the latter has finished, in its own process: it waits for the
-    former), then the views; returns their row counts and the evidence's timings
-    (rows.table_rows)."""
+def _write_rest(dataset: Dataset, known: Works, cited: list[ClaimCitation], tmp: Path,
+                db_path: Path, after: Background
+                ) -> tuple[dict[str, int], dict[str, float]]:
+    """Load and index the tables of dataset the other writers leave but INFO, once
+    `after` (the last of them) has finished, then the views; returns their row counts and
+    the evidence's timings (rows.table_rows)."""
     timings: dict[str, float] = {}
     with _writing(db_path), gc_paused():
-        table_rows = rows.table_rows(dataset, known, timings)
-        works_tables.wait()
+        table_rows = rows.table_rows(dataset, known, cited, timings)
+        after.wait()
         db = _open(tmp)
         try:
-            done = {spec.table for spec in rows.FILE_TABLES} | {*rows.WORKS_TABLES, INFO}
+            done = {spec.table for spec in rows.FILE_TABLES} | {*rows.WORKS_TABLES, CITED,
+                                                                INFO}
             counts = _fill(db, [table for table in tables.TABLES if table.name not in done],
                            table_rows)
             for name, sql in views.VIEWS.items():

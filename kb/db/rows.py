@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from kb.data import schema
-from kb.data.cites import claim_citations
+from kb.data.cites import ClaimCitation
 from kb.data.dataset import Dataset, file_rows, typed_rows
 from kb.data.works import Works
 from kb.evidence.compute import of_dataset
@@ -33,12 +33,12 @@ JSON_COLUMNS = ("publication_types", "mesh", "keywords", "language", "references
                 "comments_corrections")
 
 
-def table_rows(dataset: Dataset, known: Works, timings: dict | None = None
-               ) -> dict[str, Iterable[Sequence]]:
+def table_rows(dataset: Dataset, known: Works, cited: list[ClaimCitation],
+               timings: dict | None = None) -> dict[str, Iterable[Sequence]]:
     """Table name -> its rows, but build_info's (build_info()); known: the works of
-    dataset (works()). timings, when given, gets the seconds the evidence took
-    ("evidence"), and of them the flags' and the syntheses' ("flags", "synthesis")."""
-    cited = list(claim_citations(dataset))
+    dataset (works()), cited: its claims' citations (claim_citations()). timings, when
+    given, gets the seconds the evidence took ("evidence"), and of them the flags' and
+    the syntheses' ("flags", "synthesis")."""
     started = time.perf_counter()
     found = of_dataset(dataset, known.sources, cited, timings)
     if timings is not None:
@@ -65,7 +65,7 @@ def works_rows(known: Works) -> dict[str, Iterable[Sequence]]:
     source_columns = list(TABLES_BY_NAME["sources"].columns)
     return {
         "sources": (tuple(s[c] for c in source_columns) for s in known.sources),
-        "authors": list(enumerate(known.authors, start=1)),
+        "authors": enumerate(known.authors, start=1),
         "source_authors": known.authorships,
     }
 
