@@ -42,8 +42,9 @@ from harness import BENCH, median, minimum
 
 FILES = ("vocabulary.csv", "references.csv", "citations.csv", "claims.csv")
 MEASUREMENTS = ("baseline", "validate", "build")
-TARGET_RATIO = 2.0  # build time / baseline time
-TARGET_SECONDS = 30.0  # build time
+TARGET_RATIO = 4.0  # build time / baseline time: issue 18's target
+FIRST_TARGET_RATIO = 2.0  # build time / baseline time: issue 4's, the benchmark's first
+TARGET_SECONDS = 30.0  # build time: issue 4's
 SYNTHETIC_URL = "https://example.org/synthetic"
 
 # -- synthetic data -----------------------------------------------------------------
@@ -599,13 +600,13 @@ def report(results: dict[str, list[dict]], args, data_dir: Path, command: str) -
     write = med("build") - med("validate")
     rows.append(f"| *build − validate* | *{write:.2f}* | | | *{write / base_med:.2f}×* |")
     ratio_med, ratio_min = med("build") / base_med, low("build") / base_min
-    ok_ratio = ratio_med <= TARGET_RATIO
-    ok_seconds = med("build") < TARGET_SECONDS
     verdict = [
         f"- build / baseline: {ratio_med:.2f}× on medians, {ratio_min:.2f}× on minimums; "
-        f"target ≤ {TARGET_RATIO:g}×: **{'pass' if ok_ratio else 'FAIL'}**",
-        f"- build median {med('build'):.2f} s; target < {TARGET_SECONDS:g} s: "
-        f"**{'pass' if ok_seconds else 'FAIL'}**",
+        f"issue 18's target ≤ {TARGET_RATIO:g}× (on medians): "
+        f"**{_verdict(ratio_med <= TARGET_RATIO)}**; issue 4's first target "
+        f"≤ {FIRST_TARGET_RATIO:g}×: **{_verdict(ratio_med <= FIRST_TARGET_RATIO)}**",
+        f"- build median {med('build'):.2f} s; issue 4's target < {TARGET_SECONDS:g} s: "
+        f"**{_verdict(med('build') < TARGET_SECONDS)}**",
     ]
     each = harness.every_run(results) + f" (of which evidence {harness.listed(evidence)})"
     children = [r["children_mib"] for r in results["build"] if r.get("children_mib")]
@@ -646,6 +647,10 @@ def report(results: dict[str, list[dict]], args, data_dir: Path, command: str) -
         "",
     ]
     return "\n".join(lines)
+
+
+def _verdict(ok: bool) -> str:
+    return "pass" if ok else "FAIL"
 
 
 def size_options(parser: argparse.ArgumentParser, sources: int = 100_000,

@@ -1,12 +1,15 @@
 """kb build: tables, keys, types, counts, search, views, and atomic replacement."""
 
 import sqlite3
+from pathlib import Path
 
 import pytest
 import sqlite_utils
 
 import kb.db.build
 from helpers import edit
+
+REAL_DATA = Path(__file__).parent.parent / "data"
 
 
 @pytest.fixture
@@ -138,6 +141,30 @@ def test_claim_evidence_view(built):
         ("alpha2001-c02", 3, None, None, "reference not yet known"),
         ("alpha2001-c03", None, None, None, "no citation printed"),
     ]
+
+
+@pytest.mark.parametrize("folder", ["fixture", "real"])
+def test_statistics_are_those_of_one_analyze_of_the_whole_database(folder, data_dir,
+                                                                    tmp_path):
+    """The build analyzes each table as it is loaded (and its full-text index's tables):
+    sqlite_stat1 as one ANALYZE of the finished database makes it, no table missed."""
+    folder = data_dir if folder == "fixture" else REAL_DATA
+    db_path = tmp_path / "kb.db"
+    kb.db.build.build(db_path, folder)
+    conn = sqlite3.connect(db_path)
+    try:
+        def statistics():
+            return sorted(conn.execute("select tbl, idx, stat from sqlite_stat1"),
+                          key=repr)
+
+        built = statistics()
+        analyzed = {table for table, _, _ in built}
+        assert {"citations", "claims", "claims_fts_idx", "sources_fts_data",
+                "build_info"} <= analyzed
+        conn.execute("analyze")
+        assert statistics() == built
+    finally:
+        conn.close()
 
 
 def test_build_is_from_scratch(data_dir, tmp_path, run):

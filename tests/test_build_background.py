@@ -13,7 +13,9 @@ import sqlite_utils
 import kb.db.build
 from helpers import edit
 from kb.data.dataset import file_rows, typed_rows
-from kb.data.loader import load
+from kb.data.cites import claim_citations
+from kb.data.loader import load, read, references
+from kb.data.works import works
 from kb.db import rows
 from kb.db.background import Background, ChildFailed
 
@@ -85,9 +87,9 @@ def gone(pid: int) -> bool:
 def test_invalid_data_stops_the_writer_and_leaves_nothing(data_dir, tmp_path, monkeypatch):
     real_rows = rows.table_rows
 
-    def slow_rows(dataset, timings=None):  # the writer would take a minute
+    def slow_rows(dataset, known, cited, timings=None):  # the writer would take a minute
         time.sleep(60)
-        return real_rows(dataset, timings)
+        return real_rows(dataset, known, cited, timings)
 
     monkeypatch.setattr(rows, "table_rows", slow_rows)
     pids = started_children(monkeypatch)
@@ -98,7 +100,7 @@ def test_invalid_data_stops_the_writer_and_leaves_nothing(data_dir, tmp_path, mo
     assert time.perf_counter() - started < 30
     assert [str(p) for p in raised.value.problems] == [
         f"{data_dir / 'claims.csv'}:4:172: low (60) is greater than high (54)"]
-    assert len(pids) == 3 and all(pid is not None and gone(pid) for pid in pids)
+    assert len(pids) == 5 and all(pid is not None and gone(pid) for pid in pids)
     assert multiprocessing.active_children() == []
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
 
@@ -131,3 +133,48 @@ def test_background_answers_raises_and_stops():
 def test_a_child_killed_outright_is_an_error():
     with pytest.raises(ChildFailed, match="without an answer"):
         Background(os._exit, 3).result()
+
+
+def test_works_made_from_invalid_files_give_the_checks_problems(data_dir, tmp_path):
+    """The build makes the works from references.csv before it is checked: a year that
+    is not a number fails there, and the checks' problem is what is raised."""
+    edit(data_dir / "references.csv", ",2001,1,2,", ",20x1,1,2,")
+    with pytest.raises(ValueError):
+        works(references(data_dir))
+    with pytest.raises(kb.db.build.InvalidData) as raised:
+        kb.db.build.build(tmp_path / "kb.db", data_dir)
+    assert [(p.path, p.line, p.message) for p in raised.value.problems] == [
+        (str(data_dir / "references.csv"), 2, "year must be a whole number, not '20x1'")]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
+    assert multiprocessing.active_children() == []
+
+
+def test_an_error_making_the_works_is_raised_for_valid_data(data_dir, tmp_path,
+                                                             monkeypatch):
+    def failing(dataset):
+        raise ValueError("the works failed")
+
+    monkeypatch.setattr(kb.db.build, "works", failing)
+    pids = started_children(monkeypatch)
+    with pytest.raises(ValueError, match="the works failed"):
+        kb.db.build.build(tmp_path / "kb.db", data_dir)
+    assert len(pids) == 2 and all(gone(pid) for pid in pids)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
+    assert multiprocessing.active_children() == []
+
+
+def test_claims_citations_resolved_from_invalid_files_give_the_checks_problems(
+        data_dir, tmp_path):
+    """The build resolves the claims' cites before the files are checked: a range that
+    is not a number fails there, and the checks' problem is what is raised."""
+    edit(data_dir / "claims.csv", '"Introduction, paragraph 1",1,',
+         '"Introduction, paragraph 1",1-x,')
+    with pytest.raises(ValueError):
+        list(claim_citations(read(data_dir)))
+    with pytest.raises(kb.db.build.InvalidData) as raised:
+        kb.db.build.build(tmp_path / "kb.db", data_dir)
+    assert {(p.path, p.line) for p in raised.value.problems} == {
+        (str(data_dir / "claims.csv"), 3)}
+    assert any("1-x" in p.message for p in raised.value.problems)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
+    assert multiprocessing.active_children() == []

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import cross_rules, file_rules, pubmed_cache, schema, study_rules
-from .csvfile import CsvFile, Problem, gc_paused
+from .csvfile import CsvFile, gc_paused
 from .dataset import Dataset
 
 
@@ -21,16 +21,17 @@ def load(data_dir: Path | str) -> Dataset:
     return check(read(data_dir))
 
 
-def read(data_dir: Path | str) -> Dataset:
+def read(data_dir: Path | str, given: Dataset | None = None) -> Dataset:
     """Read every data file in data_dir, and the PubMed cache beside them, without
     checking them (dataset.problems holds the problems met while reading, not yet the
-    files'): `kb build` starts writing the database from it, beside check()."""
+    files'): `kb build` starts writing the database from it, beside check(). given: a
+    data set of this folder already read in part (references()), whose cache and files
+    are kept as they are, not read again."""
     data_dir = Path(data_dir)
-    # the XML parsers leave cyclic garbage behind, so the collector runs while the cache
-    # is read; it is paused for the CSV files, whose millions of rows all stay alive
-    records, cache_problems = pubmed_cache.read(data_dir, display(data_dir, "pubmed"))
+    if given is None:
+        given = _cache(data_dir)
     with gc_paused():
-        return _read(data_dir, records, cache_problems)
+        return _read(data_dir, given)
 
 
 def check(dataset: Dataset) -> Dataset:
@@ -39,24 +40,38 @@ def check(dataset: Dataset) -> Dataset:
         return _check(dataset)
 
 
-def references(data_dir: Path) -> Dataset:
+def references(data_dir: Path | str) -> Dataset:
     """The data set of references.csv and the PubMed cache alone, as read (unchecked):
-    enough for the works (kb/data/works.py), which `kb build` writes beside the checks."""
-    records, _ = pubmed_cache.read(data_dir, display(data_dir, "pubmed"))
+    enough for the works (kb/data/works.py), which `kb build` makes before the other
+    files are read (read(data_dir, given=it) reads them)."""
+    data_dir = Path(data_dir)
+    dataset = _cache(data_dir)
     with gc_paused():
         spec = schema.FILES_BY_NAME["references.csv"]
-        return Dataset(data_dir, pubmed=records, files={spec.name: CsvFile(
-            data_dir / spec.name, display(data_dir, spec.name))})
-
-
-def _read(data_dir: Path, records: dict[str, dict], cache_problems: list[Problem]) -> Dataset:
-    dataset = Dataset(data_dir, pubmed=records, problems=list(cache_problems))
-    for spec in schema.FILES:
-        path, shown_as = data_dir / spec.name, display(data_dir, spec.name)
-        dataset.files[spec.name] = (CsvFile.empty(path, shown_as, spec.columns)
-                                    if spec.optional and not path.exists()
-                                    else CsvFile(path, shown_as))
+        dataset.files[spec.name] = _file(data_dir, spec)
     return dataset
+
+
+def _cache(data_dir: Path) -> Dataset:
+    """The data set of the PubMed cache alone, and the problems met reading it."""
+    # the XML parsers leave cyclic garbage behind, so the collector runs while the cache
+    # is read; it is paused for the CSV files, whose millions of rows all stay alive
+    records, cache_problems = pubmed_cache.read(data_dir, display(data_dir, "pubmed"))
+    return Dataset(data_dir, pubmed=records, problems=list(cache_problems))
+
+
+def _read(data_dir: Path, given: Dataset) -> Dataset:
+    """given, with every data file it has not read yet read, the files in schema order."""
+    files = {spec.name: given.files[spec.name] if spec.name in given.files
+             else _file(data_dir, spec) for spec in schema.FILES}
+    return Dataset(data_dir, files=files, problems=list(given.problems),
+                   pubmed=given.pubmed)
+
+
+def _file(data_dir: Path, spec: schema.DataFile) -> CsvFile:
+    path, shown_as = data_dir / spec.name, display(data_dir, spec.name)
+    return (CsvFile.empty(path, shown_as, spec.columns) if spec.optional and not path.exists()
+            else CsvFile(path, shown_as))
 
 
 def _check(dataset: Dataset) -> Dataset:

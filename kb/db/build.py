@@ -17,7 +17,7 @@ import sqlite3
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
 
 import sqlite_utils
 
@@ -26,12 +26,16 @@ from ingest.files import (CannotWrite, remove_abandoned, temporary_beside, unwri
 from kb.data.csvfile import Problem, gc_paused
 from kb.data.dataset import Dataset
 from kb.data import loader
+from kb.data.cites import ClaimCitation, claim_citations
+from kb.data.works import Works, works
 
 from . import rows, tables, views
 from .background import Background
 
 INFO = "build_info"  # written by the build's own process, once the writers are done
+CITED = "claim_citations"  # resolved by the build's own process, loaded by a writer
 CHECKS_NICE = 10  # the checks' priority below the writing's (os.nice)
+T = TypeVar("T")
 SQLITE_IO_ERRORS = {8: "the file is read-only", 10: "disk I/O error",
                     13: os.strerror(errno.ENOSPC), 14: "unable to open the file"}
 
@@ -53,13 +57,16 @@ def build(db_path: Path | str, data_dir: Path | str,
     evidence ("evidence"; of it the plausibility flags, "flags", and the questions'
     syntheses, "synthesis") and in all ("build"): the benchmarks' window into a build.
 
-    The database is written beside the checks, in two child processes (background.py):
-    one loads the tables of the curated files straight from them, and those of the works
-    (from references.csv and the PubMed cache alone), while the files are read; the
-    other, started once they are read, computes the evidence while they are checked (in
-    a third child, at a lower priority) and loads the rest once the first is done. When
-    a check fails, the writers are stopped and their temporary file removed; an error of
-    theirs is raised only for valid data.
+    The database is written beside the checks, in child processes (background.py),
+    from the files read once, each writer loading its tables once the one before it is
+    done: the first, started at once, loads the tables of the curated files straight
+    from them while they are read; once references.csv and the PubMed cache are read and
+    the works made from them, the second loads the works' tables; once every file is
+    read and the claims' citations resolved, the third loads claim_citations, and the
+    fourth computes the evidence while the files are checked (in a fifth child, at a
+    lower priority) and loads the rest. When a check fails, the writers are stopped and
+    their temporary file removed; an error of theirs (or of making the works or the
+    claims' citations, which can fail on invalid data) is raised only for valid data.
     """
     started = time.perf_counter()
     db_path, data_dir = Path(db_path), Path(data_dir)
@@ -69,20 +76,35 @@ def build(db_path: Path | str, data_dir: Path | str,
         tmp = temporary_beside(db_path)
     workers: list[Background] = []
     try:
-        workers.append(Background(_write_file_tables, tmp, db_path, data_dir))
-        dataset = loader.read(data_dir)
-        workers.append(Background(_write_rest, dataset, tmp, db_path, workers[0]))
+        writers = [_started(workers, _write_file_tables, tmp, db_path, data_dir)]
+        read = loader.references(data_dir)
+        known, failed = _made(works, read)
+        if failed is None:
+            writers.append(_started(workers, _write_tables, rows.works_rows(known), tmp,
+                                    db_path, writers[-1]))
+        dataset = loader.read(data_dir, read)
+        if failed is None:
+            cited, failed = _made(_claim_citations, dataset)
+        if failed is None:
+            writers.append(_started(workers, _write_tables, {CITED: cited}, tmp, db_path,
+                                    writers[-1]))
+            writers.append(_started(workers, _write_rest, dataset, known, cited, tmp,
+                                    db_path, writers[-1]))
         # the checks end long before the writing: they yield the cores to it
-        workers.append(Background(_problems, dataset, nice=CHECKS_NICE))
-        problems = workers[2].result()
+        checks = _started(workers, _problems, dataset, nice=CHECKS_NICE)
+        problems = checks.result()
         if timings is not None:
             timings["validate"] = time.perf_counter() - started
         if problems:
             raise InvalidData(problems)
+        if failed is not None:
+            raise failed
         with _writing(db_path):
             info = rows.build_info(dataset)  # here, while the writers write
-        counts = workers[0].result()  # first: the other child waits for it
-        written, writer_timings = workers[1].result()
+        counts: dict[str, int] = {}
+        for writer in writers[:-1]:  # in turn: each waits for the one before
+            counts.update(writer.result())
+        written, writer_timings = writers[-1].result()
         counts = _in_order({**counts, **written, **_write_info(tmp, db_path, info)})
         if timings is not None:
             timings.update(writer_timings)
@@ -167,6 +189,26 @@ def _sync_folder(folder: Path) -> None:
         pass
 
 
+def _started(workers: list[Background], function, *args, nice: int = 0) -> Background:
+    """function(*args) started in a child process, noted in workers (to be stopped)."""
+    workers.append(Background(function, *args, nice=nice))
+    return workers[-1]
+
+
+def _made(function: Callable[..., T], *args: Any) -> tuple[T | None, Exception | None]:
+    """function(*args), or what it raised: made from files not yet checked, it can fail
+    on invalid data, and the checks say why."""
+    try:
+        with gc_paused():
+            return function(*args), None
+    except Exception as e:  # raised by build() once the checks find nothing
+        return None, e
+
+
+def _claim_citations(dataset: Dataset) -> list[ClaimCitation]:
+    return list(claim_citations(dataset))
+
+
 def _problems(dataset: Dataset) -> list[Problem]:
     """Every problem of the data set as read (loader.check)."""
     return loader.check(dataset).problems
@@ -187,18 +229,33 @@ def _write_file_tables(tmp: Path, db_path: Path, data_dir: Path) -> dict[str, in
             db.conn.close()
 
 
-def _write_rest(dataset: Dataset, tmp: Path, db_path: Path, file_tables: Background
-                ) -> tuple[dict[str, int], dict[str, float]]:
-    """Load and index the tables of dataset that _write_file_tables leaves but INFO (once
-    it has finished, in its own process), then the views; returns their row
-    counts and the evidence's timings (rows.table_rows)."""
-    timings: dict[str, float] = {}
+def _write_tables(loaded: dict[str, Iterable[Sequence]], tmp: Path, db_path: Path,
+                  after: Background) -> dict[str, int]:
+    """Load and index the tables of loaded (name -> rows) once `after` has finished, in
+    its own process; returns their row counts."""
     with _writing(db_path), gc_paused():
-        table_rows = rows.table_rows(dataset, timings)
-        file_tables.wait()
+        after.wait()
         db = _open(tmp)
         try:
-            done = {spec.table for spec in rows.FILE_TABLES} | {*rows.WORKS_TABLES, INFO}
+            return _fill(db, [tables.TABLES_BY_NAME[name] for name in loaded], loaded)
+        finally:
+            db.conn.close()
+
+
+def _write_rest(dataset: Dataset, known: Works, cited: list[ClaimCitation], tmp: Path,
+                db_path: Path, after: Background
+                ) -> tuple[dict[str, int], dict[str, float]]:
+    """Load and index the tables of dataset the other writers leave but INFO, once
+    `after` (the last of them) has finished, then the views; returns their row counts and
+    the evidence's timings (rows.table_rows)."""
+    timings: dict[str, float] = {}
+    with _writing(db_path), gc_paused():
+        table_rows = rows.table_rows(dataset, known, cited, timings)
+        after.wait()
+        db = _open(tmp)
+        try:
+            done = {spec.table for spec in rows.FILE_TABLES} | {*rows.WORKS_TABLES, CITED,
+                                                                INFO}
             counts = _fill(db, [table for table in tables.TABLES if table.name not in done],
                            table_rows)
             for name, sql in views.VIEWS.items():

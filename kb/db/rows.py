@@ -10,12 +10,12 @@ import hashlib
 import json
 import time
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable, Sequence
 
-from kb.data import loader, schema
-from kb.data.cites import claim_citations
+from kb.data import schema
+from kb.data.cites import ClaimCitation
 from kb.data.dataset import Dataset, file_rows, typed_rows
-from kb.data.works import Works, works
+from kb.data.works import Works
 from kb.evidence.compute import of_dataset
 from kb.evidence.model import Evidence
 
@@ -25,7 +25,7 @@ from .tables import EVIDENCE_COLUMNS, TABLES_BY_NAME
 # loads these tables straight from the files (file_rows), beside the checks
 FILE_TABLES = (schema.VOCABULARY, schema.CITATIONS, schema.QUESTIONS, schema.CERTAINTY)
 # the tables of the works (kb/data/works.py), which need references.csv and the PubMed
-# cache alone: also loaded beside the checks
+# cache alone: also loaded beside the checks, once the works are made
 WORKS_TABLES = ("sources", "authors", "source_authors")
 
 HASH_BLOCK = 1024 ** 2  # bytes of a file hashed at a time (build_info)
@@ -33,12 +33,12 @@ JSON_COLUMNS = ("publication_types", "mesh", "keywords", "language", "references
                 "comments_corrections")
 
 
-def table_rows(dataset: Dataset, timings: dict | None = None
-               ) -> dict[str, Iterable[Sequence]]:
-    """Table name -> its rows. timings, when given, gets the seconds the evidence took
-    ("evidence"), and of them the flags' and the syntheses' ("flags", "synthesis")."""
-    known = works(dataset)
-    cited = list(claim_citations(dataset))
+def table_rows(dataset: Dataset, known: Works, cited: list[ClaimCitation],
+               timings: dict | None = None) -> dict[str, Iterable[Sequence]]:
+    """Table name -> its rows, but build_info's (build_info()); known: the works of
+    dataset (works()), cited: its claims' citations (claim_citations()). timings, when
+    given, gets the seconds the evidence took ("evidence"), and of them the flags' and
+    the syntheses' ("flags", "synthesis")."""
     started = time.perf_counter()
     found = of_dataset(dataset, known.sources, cited, timings)
     if timings is not None:
@@ -57,7 +57,6 @@ def table_rows(dataset: Dataset, timings: dict | None = None
         "claim_flags": found.flags,
         "syntheses": found.syntheses,
         "synthesis_studies": found.studies,
-        "build_info": _build_info_rows(dataset),  # made when read
     }
 
 
@@ -66,30 +65,15 @@ def works_rows(known: Works) -> dict[str, Iterable[Sequence]]:
     source_columns = list(TABLES_BY_NAME["sources"].columns)
     return {
         "sources": (tuple(s[c] for c in source_columns) for s in known.sources),
-        "authors": list(enumerate(known.authors, start=1)),
+        "authors": enumerate(known.authors, start=1),
         "source_authors": known.authorships,
     }
 
 
 def file_table_rows(data_dir: Path) -> dict[str, Iterable[Sequence]]:
-    """Table name -> its rows, for the tables of FILE_TABLES, read from data_dir's files,
-    then for those of the works, from references.csv and the PubMed cache alone: for
-    files that validate, the rows table_rows gives those tables. (The works' rows are
-    made when their tables' turn comes: after the files' tables are loaded.)"""
-    found: dict[str, Iterable[Sequence]] = {
-        spec.table: file_rows(data_dir / spec.name, spec) for spec in FILE_TABLES}
-    known: list[Works] = []
-
-    def works_table(name: str) -> Iterator[Sequence]:
-        if not known:
-            known.append(works(loader.references(data_dir)))
-        yield from works_rows(known[0])[name]
-
-    return {**found, **{name: works_table(name) for name in WORKS_TABLES}}
-
-
-def _build_info_rows(dataset: Dataset) -> Iterator[tuple[str, str]]:
-    yield from build_info(dataset)
+    """Table name -> its rows, for the tables of FILE_TABLES, read from data_dir's files:
+    for files that validate, the rows table_rows gives those tables."""
+    return {spec.table: file_rows(data_dir / spec.name, spec) for spec in FILE_TABLES}
 
 
 def build_info(dataset: Dataset) -> list[tuple[str, str]]:
