@@ -4,6 +4,7 @@ from the XML, malformed and hostile input, and flat memory on a large file."""
 
 from __future__ import annotations
 
+import gc
 import gzip
 import html
 import http.server
@@ -420,6 +421,49 @@ def test_keep_xml_gives_each_records_own_element(tmp_path):
     [book] = parse(BOOK, keep_xml=True)
     assert book["xml"].startswith(b"<PubmedBookArticle>")
     assert "\u00a9 2001".encode() in book["xml"]            # UTF-8, not character references
+
+
+def test_the_collector_runs_as_the_caller_had_it_whenever_a_record_comes():
+    """The reader pauses the cyclic collector while it parses a read, never across a
+    yield: the caller's code runs with the collector as it was, also after an error."""
+    data = UPDATE.read_bytes()
+    assert gc.isenabled()
+    states = [gc.isenabled() for _ in parse(io.BytesIO(data))]
+    assert len(states) > 10 and all(states) and gc.isenabled()
+    gc.disable()
+    try:
+        assert not any(gc.isenabled() for _ in parse(io.BytesIO(data)))
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    with pytest.raises(PubmedParseError):
+        for _ in parse(io.BytesIO(data[: len(data) // 2])):
+            assert gc.isenabled()
+    assert gc.isenabled()
+
+
+def test_records_before_an_error_in_the_same_read_still_come():
+    """A read's records are made before any is yielded; those made before a bad one in
+    the same read still come, in order, and then the error."""
+    data = UPDATE.read_bytes()
+    end = data.rindex(b"</PubmedArticleSet>")
+    bad = b"<PubmedArticle><MedlineCitation/></PubmedArticle>\n"
+    assert len(data) < 256 * 1024                       # all in one read
+    got = []
+    with pytest.raises(PubmedParseError, match="without a PMID"):
+        for rec in parse(io.BytesIO(data[:end] + bad + data[end:])):
+            got.append(rec)
+    assert got == list(parse(io.BytesIO(data)))
+
+
+def test_broken_gzip_streams_of_every_kind_are_parse_errors():
+    """The ISA-L inflater's own errors (a corrupt block, a wrong CRC, a cut stream) are
+    PubmedParseErrors like the standard library's."""
+    packed = gzip.compress(UPDATE.read_bytes())
+    corrupt = packed[:30] + bytes(40) + packed[70:]
+    wrong_crc = packed[:-8] + b"\0\0\0\0" + packed[-4:]
+    for broken in (corrupt, wrong_crc, packed[:-3]):
+        assert "broken gzip stream" in str(error_of(broken))
 
 
 def test_text_stream_is_refused():
