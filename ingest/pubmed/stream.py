@@ -13,6 +13,7 @@ import re
 import zlib
 from collections import deque
 from contextlib import contextmanager
+from operator import itemgetter
 from typing import IO, Iterator
 from pyexpat import ErrorString as _error_string
 from pyexpat import error as _ExpatError
@@ -30,8 +31,7 @@ READ = 256 * 1024          # bytes read from the file (or gzip stream) at a time
 MAX_DEPTH = 256            # PubMed records nest about 10 deep, MathML a few more
 _PMID = re.compile(r"[1-9][0-9]{0,8}")  # the record's PMID names its cache file
 PMID_FORM = "1 to 9 digits, not starting with 0"
-_PMID_PATHS = {"PubmedArticle": "MedlineCitation/PMID",
-               "PubmedBookArticle": "BookDocument/PMID"}
+_PMID_HOLDERS = {"PubmedArticle": "MedlineCitation", "PubmedBookArticle": "BookDocument"}
 
 
 class PubmedParseError(ValueError):
@@ -316,8 +316,8 @@ class _Seen:
     Versions of a PMID (<PMID Version="2">) are different records; a record given again
     with other MeSH terms or references only is a revision, and the later one is kept."""
 
-    CONTENT = ("title", "journal", "year", "volume", "issue", "pages", "doi", "pmcid",
-               "abstract")
+    content = staticmethod(itemgetter("title", "journal", "year", "volume", "issue", "pages",
+                                      "doi", "pmcid", "abstract"))
 
     def __init__(self):
         self.count = 0
@@ -331,8 +331,10 @@ class _Seen:
         if not _PMID.fullmatch(pmid):
             return (f"record {self.count} (a <{tag}>) has the PMID {_shown(pmid)}, which "
                     f"is not a PMID ({PMID_FORM})")
-        version = el.find(_PMID_PATHS[tag]).get("Version")
-        content = hash((tuple(rec["authors"]), *(rec[key] for key in self.CONTENT)))
+        # the PMID the record's was read from: the first holder's first (simple-tag finds,
+        # ElementTree's C fast path, not an ElementPath path)
+        version = el.find(_PMID_HOLDERS[tag]).find("PMID").get("Version")
+        content = hash((tuple(rec["authors"]), self.content(rec)))
         number, first = self.first.setdefault((pmid, version), (self.count, content))
         if first != content:
             return (f"record {self.count} has the PMID {pmid}, as record {number} has, but "
