@@ -526,6 +526,24 @@ def test_record_without_pmid():
         b"<PubmedArticleSet><PubmedArticle><MedlineCitation/></PubmedArticle></PubmedArticleSet>"))
 
 
+def test_a_pmid_given_twice_is_refused_only_with_other_content_in_the_same_version():
+    def article(version: str, title: str) -> bytes:
+        return (b'<PubmedArticle><MedlineCitation><PMID Version="%s">22222222</PMID>'
+                b'<Article><Journal><Title>J</Title></Journal><ArticleTitle>%s'
+                b'</ArticleTitle></Article></MedlineCitation></PubmedArticle>'
+                % (version.encode(), title.encode()))
+
+    def document(*records: bytes) -> bytes:
+        return b"<PubmedArticleSet>" + b"".join(records) + b"</PubmedArticleSet>"
+
+    versions = list(parse(io.BytesIO(document(article("1", "A"), article("2", "B")))))
+    assert [r["title"] for r in versions] == ["A", "B"]
+    again = list(parse(io.BytesIO(document(article("1", "A"), article("1", "A")))))
+    assert [r["title"] for r in again] == ["A", "A"]
+    message = str(error_of(document(article("1", "A"), article("1", "B"))))
+    assert "record 2 has the PMID 22222222, as record 1 has, but another title" in message
+
+
 def test_billion_laughs_is_refused_before_any_expansion():
     lol = [b'<!ENTITY lol0 "lol">'] + [
         b'<!ENTITY lol%d "%s">' % (i, b"".join(b"&lol%d;" % (i - 1) for _ in range(10)))
