@@ -6,13 +6,11 @@ docstring for the whole contract).
 
 from __future__ import annotations
 
-import gc
 import gzip
 import os
 import re
 import zlib
 from collections import deque
-from contextlib import contextmanager
 from operator import itemgetter
 from typing import IO, Iterator
 from pyexpat import ErrorString as _error_string
@@ -23,7 +21,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 from isal import igzip, isal_zlib
 
-from . import fields
+from . import collector, fields
 
 ROOT_TAGS = ("PubmedArticleSet", "PubmedBookArticleSet")
 PIECE = 16 * 1024          # bytes fed to expat at a time (measured: the fastest size)
@@ -90,22 +88,6 @@ def _taken(made: list) -> list:
     taken = made[:]
     made.clear()
     return taken
-
-
-@contextmanager
-def _collector_paused():
-    """Python's cyclic collector paused while a chunk is parsed and its records made:
-    they are hundreds of thousands of short-lived objects that reference counting frees
-    and no cycle holds, which the collector would scan again and again (about a tenth of
-    the parse). Never across a yield: the caller's code runs with the collector as it
-    was."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _read(read) -> bytes:
@@ -223,7 +205,7 @@ def records(f: IO[bytes], keep_xml: bool) -> Iterator[dict]:
         try:
             for chunk in _chunks(f):
                 try:
-                    with _collector_paused():
+                    with collector.paused():
                         parse_chunk(chunk)
                 except Exception:
                     yield from _taken(made)  # the records made before the error come first
