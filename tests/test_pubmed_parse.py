@@ -4,6 +4,7 @@ from the XML, malformed and hostile input, and flat memory on a large file."""
 
 from __future__ import annotations
 
+import gc
 import gzip
 import html
 import http.server
@@ -422,6 +423,49 @@ def test_keep_xml_gives_each_records_own_element(tmp_path):
     assert "\u00a9 2001".encode() in book["xml"]            # UTF-8, not character references
 
 
+def test_the_collector_runs_as_the_caller_had_it_whenever_a_record_comes():
+    """The reader pauses the cyclic collector while it parses a read, never across a
+    yield: the caller's code runs with the collector as it was, also after an error."""
+    data = UPDATE.read_bytes()
+    assert gc.isenabled()
+    states = [gc.isenabled() for _ in parse(io.BytesIO(data))]
+    assert len(states) > 10 and all(states) and gc.isenabled()
+    gc.disable()
+    try:
+        assert not any(gc.isenabled() for _ in parse(io.BytesIO(data)))
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    with pytest.raises(PubmedParseError):
+        for _ in parse(io.BytesIO(data[: len(data) // 2])):
+            assert gc.isenabled()
+    assert gc.isenabled()
+
+
+def test_records_before_an_error_in_the_same_read_still_come():
+    """A read's records are made before any is yielded; those made before a bad one in
+    the same read still come, in order, and then the error."""
+    data = UPDATE.read_bytes()
+    end = data.rindex(b"</PubmedArticleSet>")
+    bad = b"<PubmedArticle><MedlineCitation/></PubmedArticle>\n"
+    assert len(data) < 256 * 1024                       # all in one read
+    got = []
+    with pytest.raises(PubmedParseError, match="without a PMID"):
+        for rec in parse(io.BytesIO(data[:end] + bad + data[end:])):
+            got.append(rec)
+    assert got == list(parse(io.BytesIO(data)))
+
+
+def test_broken_gzip_streams_of_every_kind_are_parse_errors():
+    """The ISA-L inflater's own errors (a corrupt block, a wrong CRC, a cut stream) are
+    PubmedParseErrors like the standard library's."""
+    packed = gzip.compress(UPDATE.read_bytes())
+    corrupt = packed[:30] + bytes(40) + packed[70:]
+    wrong_crc = packed[:-8] + b"\0\0\0\0" + packed[-4:]
+    for broken in (corrupt, wrong_crc, packed[:-3]):
+        assert "broken gzip stream" in str(error_of(broken))
+
+
 def test_text_stream_is_refused():
     with pytest.raises(TypeError):
         list(parse(io.StringIO("<PubmedArticleSet/>")))
@@ -480,6 +524,24 @@ def test_unexpected_element_in_the_set():
 def test_record_without_pmid():
     assert "without a PMID" in str(error_of(
         b"<PubmedArticleSet><PubmedArticle><MedlineCitation/></PubmedArticle></PubmedArticleSet>"))
+
+
+def test_a_pmid_given_twice_is_refused_only_with_other_content_in_the_same_version():
+    def article(version: str, title: str) -> bytes:
+        return (b'<PubmedArticle><MedlineCitation><PMID Version="%s">22222222</PMID>'
+                b'<Article><Journal><Title>J</Title></Journal><ArticleTitle>%s'
+                b'</ArticleTitle></Article></MedlineCitation></PubmedArticle>'
+                % (version.encode(), title.encode()))
+
+    def document(*records: bytes) -> bytes:
+        return b"<PubmedArticleSet>" + b"".join(records) + b"</PubmedArticleSet>"
+
+    versions = list(parse(io.BytesIO(document(article("1", "A"), article("2", "B")))))
+    assert [r["title"] for r in versions] == ["A", "B"]
+    again = list(parse(io.BytesIO(document(article("1", "A"), article("1", "A")))))
+    assert [r["title"] for r in again] == ["A", "A"]
+    message = str(error_of(document(article("1", "A"), article("1", "B"))))
+    assert "record 2 has the PMID 22222222, as record 1 has, but another title" in message
 
 
 def test_billion_laughs_is_refused_before_any_expansion():

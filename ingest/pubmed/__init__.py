@@ -69,20 +69,27 @@ may already have been yielded; a caller that needs all-or-nothing collects first
 
 How it is parsed (and why this way): defusedxml's `DefusedXMLParser` (the parser
 `defusedxml.ElementTree.iterparse` builds, with forbid_dtd=False, forbid_entities=True,
-forbid_external=True) is fed the stream in 16 KiB pieces. An entity declaration
-raises; a DOCTYPE is allowed, and its external DTD is never read, whatever URL it
-names, because expat only loads external entities through a handler and defusedxml's
-handler refuses them (expat's parameter-entity parsing is left off, so the external
-subset of a DOCTYPE is not even asked for). Instead of `iterparse`'s per-element
-Python event handlers, expat calls ElementTree's C `TreeBuilder` directly, so building
-the tree costs no Python call per element; after each piece, the root's completed
-children (all but the last, which may still be open) are converted and detached, so
-at most one piece's records are in memory. Fields are then looked up on the finished
-record element with simple-tag `find`/`findall` (ElementTree's C fast path).
+forbid_external=True) is fed the stream in 16 KiB pieces of 256 KiB reads (gzip is
+inflated by ISA-L, python-isal's `igzip`, about three times as fast as the standard
+library's zlib). An entity declaration raises; a DOCTYPE is allowed, and its external
+DTD is never read, whatever URL it names, because expat only loads external entities
+through a handler and defusedxml's handler refuses them (expat's parameter-entity
+parsing is left off, so the external subset of a DOCTYPE is not even asked for).
+Instead of `iterparse`'s per-element Python event handlers, expat calls ElementTree's C
+`TreeBuilder` directly, so building the tree costs no Python call per element, and with
+pyexpat's `buffer_text` a text comes in one call rather than in one a line; after each
+piece, the root's completed children (all but the last, which may still be open) are
+converted and detached, and a read's records are yielded once it is parsed, so at most
+one read's records are in memory. Fields are then looked up on the finished record
+element with simple-tag `find`/`findall` (ElementTree's C fast path). Python's cyclic
+garbage collector is paused while a read is parsed and its records made (never across a
+yield): the elements and dicts are freed by reference counting, and the collector would
+only scan them again and again.
 
 The package: this module is the parse API; `stream.py` reads the stream safely (expat
 through defusedxml, the depth limit, the raw record bytes, the PMID checks) and
-`fields.py` turns one finished record element into its dict.
+`fields.py` turns one finished record element into its dict; `collector.py` pauses the
+cyclic garbage collector while a read is parsed.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ import os
 import re
 import zlib
 from collections import deque
+from operator import itemgetter
 from typing import IO, Iterator
 from pyexpat import ErrorString as _error_string
 from pyexpat import error as _ExpatError
@@ -18,8 +19,9 @@ from xml.etree.ElementTree import TreeBuilder, tostring
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
+from isal import igzip, isal_zlib
 
-from . import fields
+from . import collector, fields
 
 ROOT_TAGS = ("PubmedArticleSet", "PubmedBookArticleSet")
 PIECE = 16 * 1024          # bytes fed to expat at a time (measured: the fastest size)
@@ -27,8 +29,7 @@ READ = 256 * 1024          # bytes read from the file (or gzip stream) at a time
 MAX_DEPTH = 256            # PubMed records nest about 10 deep, MathML a few more
 _PMID = re.compile(r"[1-9][0-9]{0,8}")  # the record's PMID names its cache file
 PMID_FORM = "1 to 9 digits, not starting with 0"
-_PMID_PATHS = {"PubmedArticle": "MedlineCitation/PMID",
-               "PubmedBookArticle": "BookDocument/PMID"}
+_PMID_HOLDERS = {"PubmedArticle": "MedlineCitation", "PubmedBookArticle": "BookDocument"}
 
 
 class PubmedParseError(ValueError):
@@ -61,29 +62,38 @@ class _Prefixed:
             return head + rest
         return self.f.read(n)
 
+    def readinto(self, buffer) -> int:
+        data = self.read(len(buffer))
+        buffer[:len(data)] = data
+        return len(data)
 
-def _pieces(f: IO[bytes]) -> Iterator[bytes]:
+
+def _chunks(f: IO[bytes]) -> Iterator[bytes]:
+    """The stream READ bytes at a time, gunzipped (by ISA-L) when it is gzip."""
     head = f.read(2)
     if not isinstance(head, bytes):
         raise TypeError("parse() needs a binary file object (opened with 'rb')")
     if head == b"\x1f\x8b":
-        f = gzip.GzipFile(fileobj=_Prefixed(head, f), mode="rb")
+        f = igzip.IGzipFile(fileobj=_Prefixed(head, f), mode="rb")
         head = b""
     read = f.read
     data = head + _read(read)
     while data:
-        if len(data) <= PIECE:
-            yield data
-        else:
-            for i in range(0, len(data), PIECE):
-                yield data[i:i + PIECE]
+        yield data
         data = _read(read)
+
+
+def _taken(made: list) -> list:
+    """made's items, made emptied."""
+    taken = made[:]
+    made.clear()
+    return taken
 
 
 def _read(read) -> bytes:
     try:
         return read(READ)
-    except (gzip.BadGzipFile, EOFError, zlib.error) as e:   # bad, truncated, corrupt
+    except (gzip.BadGzipFile, EOFError, zlib.error, isal_zlib.error) as e:  # bad, cut, corrupt
         raise _Refused(f"broken gzip stream ({e})") from None
 
 
@@ -95,6 +105,7 @@ def records(f: IO[bytes], keep_xml: bool) -> Iterator[dict]:
     expat = xp.parser
     tb = xp.target
     expat.ordered_attributes = 0   # attributes as a dict, as TreeBuilder.start wants them
+    expat.buffer_text = True       # a text's pieces in one call (same text, fewer calls)
     state = {"root": None, "namespaces": False, "doctype": None}
 
     def doctype_seen(name, system_id, public_id, has_internal_subset):
@@ -168,24 +179,38 @@ def records(f: IO[bytes], keep_xml: bool) -> Iterator[dict]:
             raise _Refused(f"cannot read the declared encoding ({e}); save the file as "
                            "UTF-8") from None
 
+    made: list[dict] = []
+
+    def parse_chunk(chunk: bytes) -> None:
+        for i in range(0, len(chunk), PIECE):
+            data = chunk[i:i + PIECE]
+            if raw is not None:
+                raw.feed(data)
+            feed(data, False)
+            root = state["root"]
+            if root is None:
+                continue
+            n = len(root) - 1
+            if n > 0:
+                done = root[:n]
+                del root[:n]
+                for el in done:
+                    for rec in convert(el):
+                        made.append(rec)
+                del done, el
+            if len(root):
+                _check_depth(root, fail)
+
     try:
         try:
-            for data in _pieces(f):
-                if raw is not None:
-                    raw.feed(data)
-                feed(data, False)
-                root = state["root"]
-                if root is None:
-                    continue
-                n = len(root) - 1
-                if n > 0:
-                    done = root[:n]
-                    del root[:n]
-                    for el in done:
-                        yield from convert(el)
-                    del done, el
-                if len(root):
-                    _check_depth(root, fail)
+            for chunk in _chunks(f):
+                try:
+                    with collector.paused():
+                        parse_chunk(chunk)
+                except Exception:
+                    yield from _taken(made)  # the records made before the error come first
+                    raise
+                yield from _taken(made)
             feed(b"", True)
         except _ExpatError as e:
             raise PubmedParseError(e.lineno, e.offset + 1, _expat_message(e)) from None
@@ -273,8 +298,8 @@ class _Seen:
     Versions of a PMID (<PMID Version="2">) are different records; a record given again
     with other MeSH terms or references only is a revision, and the later one is kept."""
 
-    CONTENT = ("title", "journal", "year", "volume", "issue", "pages", "doi", "pmcid",
-               "abstract")
+    content = staticmethod(itemgetter("title", "journal", "year", "volume", "issue", "pages",
+                                      "doi", "pmcid", "abstract"))
 
     def __init__(self):
         self.count = 0
@@ -288,8 +313,10 @@ class _Seen:
         if not _PMID.fullmatch(pmid):
             return (f"record {self.count} (a <{tag}>) has the PMID {_shown(pmid)}, which "
                     f"is not a PMID ({PMID_FORM})")
-        version = el.find(_PMID_PATHS[tag]).get("Version")
-        content = hash((tuple(rec["authors"]), *(rec[key] for key in self.CONTENT)))
+        # the PMID the record's was read from: the first holder's first (simple-tag finds,
+        # ElementTree's C fast path, not an ElementPath path)
+        version = el.find(_PMID_HOLDERS[tag]).find("PMID").get("Version")
+        content = hash((tuple(rec["authors"]), self.content(rec)))
         number, first = self.first.setdefault((pmid, version), (self.count, content))
         if first != content:
             return (f"record {self.count} has the PMID {pmid}, as record {number} has, but "
