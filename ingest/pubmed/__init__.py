@@ -88,8 +88,8 @@ only scan them again and again.
 
 The package: this module is the parse API; `stream.py` reads the stream safely (expat
 through defusedxml, the depth limit, the raw record bytes, the PMID checks) and
-`fields.py` turns one finished record element into its dict; `collector.py` pauses the
-cyclic garbage collector while a read is parsed.
+`fields.py` turns one finished record element into its dict; `ingest/collector.py`
+pauses the cyclic garbage collector while a read is parsed.
 """
 
 from __future__ import annotations

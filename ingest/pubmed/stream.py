@@ -21,7 +21,8 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 from isal import igzip, isal_zlib
 
-from . import collector, fields
+from .. import collector
+from . import fields
 
 ROOT_TAGS = ("PubmedArticleSet", "PubmedBookArticleSet")
 PIECE = 16 * 1024          # bytes fed to expat at a time (measured: the fastest size)

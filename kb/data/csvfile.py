@@ -9,13 +9,13 @@ a column), reading the file's lines again then, so large files stay fast and sma
 from __future__ import annotations
 
 import bisect
-import contextlib
 import csv
-import gc
 import itertools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
+
+from ingest import collector
 
 from .csvtext import (BOM, LINE_BREAK_BYTES, canonical, cell_offsets, first_difference,
                       legacy_hint, line_chunks, line_count, lines_of, quote_error_offset,
@@ -36,25 +36,10 @@ class Problem:
         return f"{self.path}:{self.line}:{self.column}: {self.message}"
 
 
-@contextlib.contextmanager
 def gc_paused():
-    """Pause Python's cyclic garbage collector while large files are read and loaded.
-
-    Reading creates millions of row lists that all stay alive; the collector would scan
-    them again and again (about a third of the time) and free none, since they hold only
-    strings. Reference counting still frees everything else meanwhile. When the pause
-    ends, what it made is moved to the oldest generation unscanned (gc.freeze and
-    unfreeze): the first collection after it would otherwise look at all of it at once.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.freeze()
-            gc.unfreeze()
-            gc.enable()
+    """Python's cyclic collector paused while large files are read and loaded, what they
+    made frozen after it (ingest.collector.paused)."""
+    return collector.paused(freeze=True)
 
 
 def shared(values: list[str]) -> tuple[str, ...]:
