@@ -527,12 +527,15 @@ def start_server(name: str, procs: Processes, db: Path, data_dir: Path, out: Pat
 
 def kb_metadata(out: Path, db: Path) -> Path:
     """kb's Datasette metadata (what its get_metadata hook answers) as a file that plain
-    Datasette's --metadata takes, for the database served from db."""
+    Datasette's --metadata takes, for the database served from db; written only when it
+    differs from the file already there (each plain-meta server of a run asks for it)."""
     from kb.web import metadata
     made = metadata.database_metadata()
     path = out / "kb-metadata.json"
-    path.write_text(json.dumps({**made["instance"], "databases": {db.stem: made["database"]}},
-                               indent=1), encoding="utf-8")
+    text = json.dumps({**made["instance"], "databases": {db.stem: made["database"]}},
+                      indent=1)
+    if not path.is_file() or path.read_text(encoding="utf-8") != text:
+        path.write_text(text, encoding="utf-8")
     return path
 
 
