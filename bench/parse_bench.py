@@ -55,7 +55,6 @@ Usage (from the repository root):
 
 from __future__ import annotations
 
-import gc
 import gzip
 import importlib
 import io
@@ -190,6 +189,7 @@ def _floor(path: Path) -> int:
 
     from defusedxml.ElementTree import DefusedXMLParser
 
+    from ingest import collector
     from ingest.pubmed.stream import PIECE
 
     xp = DefusedXMLParser(target=TreeBuilder(), forbid_dtd=False, forbid_entities=True,
@@ -209,15 +209,14 @@ def _floor(path: Path) -> int:
     expat.buffer_text = True               # as ingest.pubmed's reader has it
     count = 0
     for chunk in reads(path):
-        gc.disable()                       # as ingest.pubmed's reader does, a read at a time
-        for i in range(0, len(chunk), PIECE):
-            expat.Parse(chunk[i:i + PIECE], False)
-            root = state.get("root")
-            if root is not None and len(root) > 1:
-                done = root[:-1]
-                del root[:-1]
-                count += sum(1 for el in done if el.tag != "DeleteCitation")
-        gc.enable()
+        with collector.paused():           # as ingest.pubmed's reader does, a read at a time
+            for i in range(0, len(chunk), PIECE):
+                expat.Parse(chunk[i:i + PIECE], False)
+                root = state.get("root")
+                if root is not None and len(root) > 1:
+                    done = root[:-1]
+                    del root[:-1]
+                    count += sum(1 for el in done if el.tag != "DeleteCitation")
     expat.Parse(b"", True)
     return count + sum(1 for el in state["root"] if el.tag != "DeleteCitation")
 
