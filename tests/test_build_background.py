@@ -85,13 +85,13 @@ def gone(pid: int) -> bool:
 
 
 def test_invalid_data_stops_the_writer_and_leaves_nothing(data_dir, tmp_path, monkeypatch):
-    real_rows = rows.table_rows
+    real_rows = rows.evidence_rows
 
     def slow_rows(dataset, known, cited, timings=None):  # the writer would take a minute
         time.sleep(60)
         return real_rows(dataset, known, cited, timings)
 
-    monkeypatch.setattr(rows, "table_rows", slow_rows)
+    monkeypatch.setattr(rows, "evidence_rows", slow_rows)
     pids = started_children(monkeypatch)
     edit(data_dir / "claims.csv", ",13,54,", ",60,54,")
     started = time.perf_counter()

@@ -245,18 +245,16 @@ def _write_tables(loaded: dict[str, Iterable[Sequence]], tmp: Path, db_path: Pat
 def _write_rest(dataset: Dataset, known: Works, cited: list[ClaimCitation], tmp: Path,
                 db_path: Path, after: Background
                 ) -> tuple[dict[str, int], dict[str, float]]:
-    """Load and index the tables of dataset the other writers leave but INFO, once
-    `after` (the last of them) has finished, then the views; returns their row counts and
-    the evidence's timings (rows.table_rows)."""
+    """Load and index the tables of dataset the other writers leave but INFO
+    (rows.evidence_rows), once `after` (the last of them) has finished, then the views;
+    returns their row counts and the evidence's timings."""
     timings: dict[str, float] = {}
     with _writing(db_path), gc_paused():
-        table_rows = rows.table_rows(dataset, known, cited, timings)
+        table_rows = rows.evidence_rows(dataset, known, cited, timings)
         after.wait()
         db = _open(tmp)
         try:
-            done = {spec.table for spec in rows.FILE_TABLES} | {*rows.WORKS_TABLES, CITED,
-                                                                INFO}
-            counts = _fill(db, [table for table in tables.TABLES if table.name not in done],
+            counts = _fill(db, [table for table in tables.TABLES if table.name in table_rows],
                            table_rows)
             for name, sql in views.VIEWS.items():
                 db.create_view(name, sql.strip())

@@ -33,27 +33,23 @@ JSON_COLUMNS = ("publication_types", "mesh", "keywords", "language", "references
                 "comments_corrections")
 
 
-def table_rows(dataset: Dataset, known: Works, cited: list[ClaimCitation],
-               timings: dict | None = None) -> dict[str, Iterable[Sequence]]:
-    """Table name -> its rows, but build_info's (build_info()); known: the works of
-    dataset (works()), cited: its claims' citations (claim_citations()). timings, when
-    given, gets the seconds the evidence took ("evidence"), and of them the flags' and
-    the syntheses' ("flags", "synthesis")."""
+def evidence_rows(dataset: Dataset, known: Works, cited: list[ClaimCitation],
+                  timings: dict | None = None) -> dict[str, Iterable[Sequence]]:
+    """Table name -> its rows, for the tables the build loads last: the claims, what the
+    evidence makes of them, and the PubMed records (every table but FILE_TABLES',
+    WORKS_TABLES, claim_citations and build_info). known: the works of dataset (works()),
+    cited: its claims' citations (claim_citations()). timings, when given, gets the
+    seconds the evidence took ("evidence"), and of them the flags' and the syntheses'
+    ("flags", "synthesis")."""
     started = time.perf_counter()
     found = of_dataset(dataset, known.sources, cited, timings)
     if timings is not None:
         timings["evidence"] = time.perf_counter() - started
     return {
-        "vocabulary": typed_rows(dataset["vocabulary.csv"], schema.VOCABULARY),
-        **works_rows(known),
-        "citations": typed_rows(dataset["citations.csv"], schema.CITATIONS),
         "claims": claim_rows(dataset, found),
-        "claim_citations": cited,
         "pubmed_records": (tuple(record_row(r).values()) for r in dataset.pubmed.values()),
         "claim_trails": found.trails,
         "claim_conflicts": found.conflicts,
-        "questions": typed_rows(dataset["questions.csv"], schema.QUESTIONS),
-        "certainty": typed_rows(dataset["certainty.csv"], schema.CERTAINTY),
         "claim_flags": found.flags,
         "syntheses": found.syntheses,
         "synthesis_studies": found.studies,
@@ -72,7 +68,7 @@ def works_rows(known: Works) -> dict[str, Iterable[Sequence]]:
 
 def file_table_rows(data_dir: Path) -> dict[str, Iterable[Sequence]]:
     """Table name -> its rows, for the tables of FILE_TABLES, read from data_dir's files:
-    for files that validate, the rows table_rows gives those tables."""
+    for files that validate, the rows typed_rows gives of the files as checked."""
     return {spec.table: file_rows(data_dir / spec.name, spec) for spec in FILE_TABLES}
 
 
