@@ -127,6 +127,32 @@ def test_a_mutable_database_is_asked_every_time(db):
     assert pages(served, ["/kb/claims"])[0][0] == 200
     kb = served.databases["kb"]
     assert kb.is_mutable and "table_exists" not in vars(kb) and "execute" not in vars(kb)
+    assert "refresh_schemas" not in vars(served)
+
+
+def test_an_instance_without_a_knowledge_base_is_left_as_datasette_has_it(tmp_path):
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as conn:
+        conn.execute("create table notes (id integer primary key, text text)")
+    served = datasette_for(other)
+    assert pages(served, ["/other/notes"])[0][0] == 200
+    assert "refresh_schemas" not in vars(served)
+    assert "table_exists" not in vars(served.databases["other"])
+
+
+def test_a_question_asked_with_keywords_is_asked_of_sqlite(db, monkeypatch):
+    traced = Traced(monkeypatch)
+    served = datasette_for(db)
+
+    async def go():
+        await served.invoke_startup()
+        kb = served.databases["kb"]
+        first = await kb.get_table_definition("claims", type_="table")
+        asked = len(traced.statements)
+        again = await kb.get_table_definition("claims", type_="table")
+        return first, again, len(traced.statements) - asked
+    first, again, statements = asyncio.run(go())
+    assert first == again and first.startswith("CREATE TABLE") and statements > 0
 
 
 def test_a_database_added_while_serving_is_still_refreshed(db, tmp_path):

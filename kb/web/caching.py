@@ -8,8 +8,8 @@ authorization). The cache's size is read from $KB_CACHE_MB when the app is made
 (`kb serve --cache-mb`; 0 keeps no answers, and the tags, 304s and gzip stay).
 Answers are gzip-compressed when the client accepts it (kb/web/compression.py: asgi-gzip's
 middleware, with ISA-L doing the compressing); the compressed answer has a tag of its own,
-as a strong ETag must. A database served mutable (plain `datasette kb.db`) can change under a running
-server, so its answers are sent as they were, without a tag.
+as a strong ETag must. A database served mutable (plain `datasette kb.db`) can change
+under a running server, so its answers are sent as they were, without a tag.
 """
 
 from __future__ import annotations

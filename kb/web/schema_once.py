@@ -38,14 +38,16 @@ REMEMBERED = 1024   # answers kept per question
 
 
 def remember(datasette) -> None:
-    """Answer the schema questions of each immutable knowledge base from memory."""
-    for name, db in datasette.databases.items():
-        if db.is_mutable or not is_kb(datasette, name):
-            continue
+    """Answer the schema questions of each immutable knowledge base from memory (an
+    instance serving none is left as it is)."""
+    kept = [db for name, db in datasette.databases.items()
+            if not db.is_mutable and is_kb(datasette, name)]
+    for db in kept:
         for method in SCHEMA_METHODS:
             setattr(db, method, _once(getattr(db, method)))
         db.execute = _schema_sql_once(db.execute)
-    datasette.refresh_schemas = _refresh_once(datasette, datasette.refresh_schemas)
+    if kept:
+        datasette.refresh_schemas = _refresh_once(datasette, datasette.refresh_schemas)
 
 
 class _Answers(dict):
@@ -58,10 +60,13 @@ class _Answers(dict):
 
 
 def _once(ask):
-    """`ask` (an async method), answering each set of arguments once."""
+    """`ask` (an async method), answering each set of positional arguments once (asked
+    with keywords, it asks SQLite as before)."""
     answers = _Answers()
 
-    async def remembered(*args):
+    async def remembered(*args, **kwargs):
+        if kwargs:
+            return await ask(*args, **kwargs)
         if args in answers:
             return answers[args]
         return answers.keep(args, await ask(*args))
